@@ -1,0 +1,104 @@
+// Package fuzzer fills internal apps.kruise.io objects with random values the
+// way they look after defaulting, for the round-trip tests: a value that
+// defaulting would change (a nil replicas, an empty strategy type) cannot
+// round-trip and says nothing about conversion.
+package fuzzer
+
+import (
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/randfill"
+
+	runtimeserializer "k8s.io/apimachinery/pkg/runtime/serializer"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps/v1alpha1"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps/v1beta1"
+)
+
+// Funcs returns the fuzzer functions for the apps.kruise.io internal types.
+func Funcs(codecs runtimeserializer.CodecFactory) []interface{} {
+	return []interface{}{
+		fillCloneSetSpec,
+	}
+}
+
+// VersionedFuncs returns fuzzer functions for the served versions: they
+// keep enum fields within what validation accepts (or empty, for defaulting
+// to fill in), since only valid objects are ever stored and converted.
+func VersionedFuncs(codecs runtimeserializer.CodecFactory) []interface{} {
+	return []interface{}{
+		func(s *v1alpha1.CloneSetUpdateStrategy, c randfill.Continue) {
+			c.FillNoCustom(s)
+			s.Type = pick(c, "", v1alpha1.OnDeleteCloneSetUpdateStrategyType, v1alpha1.RecreateCloneSetUpdateStrategyType,
+				v1alpha1.InPlaceIfPossibleCloneSetUpdateStrategyType, v1alpha1.InPlaceOnlyCloneSetUpdateStrategyType)
+		},
+		func(s *v1beta1.CloneSetUpdateStrategy, c randfill.Continue) {
+			c.FillNoCustom(s)
+			s.Type = pick(c, "", v1beta1.RollingUpdateCloneSetUpdateStrategyType, v1beta1.OnDeleteCloneSetUpdateStrategyType)
+			if s.RollingUpdate != nil {
+				s.RollingUpdate.PodUpdatePolicy = pick(c, "", v1beta1.RecreateCloneSetPodUpdateStrategyType,
+					v1beta1.InPlaceIfPossibleCloneSetPodUpdateStrategyType, v1beta1.InPlaceOnlyCloneSetPodUpdateStrategyType)
+			}
+		},
+	}
+}
+
+func pick[T any](c randfill.Continue, values ...T) T {
+	return values[c.Intn(len(values))]
+}
+
+func fillIntOrString(c randfill.Continue) *intstr.IntOrString {
+	if c.Bool() {
+		return ptr.To(intstr.FromInt32(c.Int31n(100)))
+	}
+	return ptr.To(intstr.FromString(pick(c, "0%", "20%", "50%", "100%")))
+}
+
+// defaultPodTemplate applies the declarative (+default) core/v1 defaults
+// that decoding applies to embedded Pod templates and PVC templates, by
+// running the generated v1beta1 CloneSet defaulter over a scratch object that
+// holds them.
+func defaultPodTemplate(template *corev1.PodTemplateSpec, claims []corev1.PersistentVolumeClaim) {
+	scratch := &v1beta1.CloneSet{Spec: v1beta1.CloneSetSpec{Template: *template, VolumeClaimTemplates: claims}}
+	v1beta1.SetObjectDefaults_CloneSet(scratch)
+	*template = scratch.Spec.Template
+}
+
+func fillCloneSetSpec(s *apps.CloneSetSpec, c randfill.Continue) {
+	c.FillNoCustom(s)
+	defaultPodTemplate(&s.Template, s.VolumeClaimTemplates)
+	if s.Replicas == nil {
+		s.Replicas = ptr.To(c.Int31n(1000))
+	}
+	if s.RevisionHistoryLimit == nil {
+		s.RevisionHistoryLimit = ptr.To(c.Int31n(20))
+	}
+
+	strategy := &s.UpdateStrategy
+	strategy.Type = pick(c, apps.RollingUpdateCloneSetUpdateStrategyType, apps.OnDeleteCloneSetUpdateStrategyType)
+	if strategy.RollingUpdate == nil {
+		strategy.RollingUpdate = &apps.RollingUpdateCloneSetStrategy{}
+	}
+	rollingUpdate := strategy.RollingUpdate
+	policies := []apps.CloneSetPodUpdateStrategyType{
+		apps.RecreateCloneSetPodUpdateStrategyType,
+		apps.InPlaceIfPossibleCloneSetPodUpdateStrategyType,
+		apps.InPlaceOnlyCloneSetPodUpdateStrategyType,
+	}
+	if strategy.Type == apps.OnDeleteCloneSetUpdateStrategyType {
+		policies = append(policies, "")
+	}
+	rollingUpdate.PodUpdatePolicy = pick(c, policies...)
+	if rollingUpdate.PodUpdatePolicy == apps.InPlaceIfPossibleCloneSetPodUpdateStrategyType ||
+		rollingUpdate.PodUpdatePolicy == apps.InPlaceOnlyCloneSetPodUpdateStrategyType {
+		if rollingUpdate.InPlaceUpdateStrategy == nil {
+			rollingUpdate.InPlaceUpdateStrategy = &apps.InPlaceUpdateStrategy{}
+		}
+	}
+	rollingUpdate.Partition = fillIntOrString(c)
+	rollingUpdate.MaxUnavailable = fillIntOrString(c)
+	rollingUpdate.MaxSurge = fillIntOrString(c)
+}
