@@ -1,0 +1,175 @@
+// Package app is the kruise-apiserver command: flags, the embedded or
+// external etcd, the standalone or delegated security setup, and the run.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apiserver/pkg/endpoints/openapi"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+	"k8s.io/apiserver/pkg/storage/storagebackend"
+	storagefactory "k8s.io/apiserver/pkg/storage/storagebackend/factory"
+	"k8s.io/apiserver/pkg/util/compatibility"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	"k8s.io/component-base/logs"
+	logsapi "k8s.io/component-base/logs/api/v1"
+	"k8s.io/klog/v2"
+	netutils "k8s.io/utils/net"
+
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/apiserver"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/embeddedetcd"
+	generatedopenapi "github.com/kruise-apiserver/kruise-apiserver/pkg/generated/openapi"
+)
+
+func init() {
+	// The logging flags consult feature gates of their own.
+	utilruntime.Must(logsapi.AddFeatureGates(utilfeature.DefaultMutableFeatureGate))
+}
+
+// NewCommand returns the kruise-apiserver command; ctx ends on SIGTERM/SIGINT.
+func NewCommand(ctx context.Context) *cobra.Command {
+	o := NewOptions()
+	logOptions := logs.NewOptions()
+	cmd := &cobra.Command{
+		Use:   "kruise-apiserver",
+		Short: "Serve the OpenKruise API from an aggregated API server with its own etcd",
+		Long: "kruise-apiserver serves apps.kruise.io and policy.kruise.io (CloneSet, Advanced StatefulSet, WorkloadSpread, " +
+			"ImagePullJob, ImageListPullJob, NodeImage, PodUnavailableBudget) from its own etcd: embedded in the data dir " +
+			"unless --etcd-servers is given. Behind a kube-apiserver it is reached through APIServices; with --standalone it " +
+			"runs on its own and writes an admin kubeconfig.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("unexpected arguments %q: kruise-apiserver takes only flags", args)
+			}
+			if err := logsapi.ValidateAndApply(logOptions, utilfeature.DefaultFeatureGate); err != nil {
+				return err
+			}
+			if err := o.Complete(cmd.Flags()); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return Run(cmd.Context(), o)
+		},
+	}
+	cmd.SetContext(ctx)
+	o.AddFlags(cmd.Flags())
+	logsapi.AddFlags(logOptions, cmd.Flags())
+	utilfeature.DefaultMutableFeatureGate.AddFlag(cmd.Flags())
+	return cmd
+}
+
+// Run runs the server until ctx ends, then shuts it down and, after it, the
+// embedded etcd.
+func Run(ctx context.Context, o *Options) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	if o.embeddedEtcd() {
+		etcd, err := embeddedetcd.Start(ctx, embeddedetcd.Config{DataDir: filepath.Join(o.DataDir, "etcd")})
+		if err != nil {
+			return fmt.Errorf("starting embedded etcd in %s: %w", filepath.Join(o.DataDir, "etcd"), err)
+		}
+		// Stopped after the API server has drained its requests: the
+		// deferred call runs once RunWithContext has returned.
+		defer etcd.Stop()
+		go func() {
+			if err, ok := <-etcd.Err(); ok && err != nil {
+				cancel(fmt.Errorf("embedded etcd stopped: %w", err))
+			}
+		}()
+		transport := &o.Recommended.Etcd.StorageConfig.Transport
+		tls := etcd.ClientTLS()
+		transport.ServerList = etcd.Endpoints()
+		transport.CertFile, transport.KeyFile, transport.TrustedCAFile = tls.CertFile, tls.KeyFile, tls.CAFile
+		klog.InfoS("Embedded etcd is serving", "dataDir", filepath.Join(o.DataDir, "etcd"), "endpoints", transport.ServerList)
+	} else if err := waitForEtcd(ctx, o.Recommended.Etcd.StorageConfig, o.EtcdConnectTimeout); err != nil {
+		return err
+	}
+
+	config, err := o.Config()
+	if err != nil {
+		return err
+	}
+	server, err := config.Complete().New()
+	if err != nil {
+		return err
+	}
+	if err := server.GenericAPIServer.PrepareRun().RunWithContext(ctx); err != nil {
+		return err
+	}
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	return nil
+}
+
+// Config builds the server configuration from the options.
+func (o *Options) Config() (*apiserver.Config, error) {
+	serverConfig := genericapiserver.NewRecommendedConfig(apiserver.Codecs)
+	serverConfig.EffectiveVersion = compatibility.DefaultBuildEffectiveVersion()
+	serverConfig.FeatureGate = utilfeature.DefaultFeatureGate
+
+	namer := openapi.NewDefinitionNamer(apiserver.Scheme)
+	serverConfig.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(generatedopenapi.GetOpenAPIDefinitions, namer)
+	serverConfig.OpenAPIConfig.Info.Title = "kruise-apiserver"
+	serverConfig.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(generatedopenapi.GetOpenAPIDefinitions, namer)
+	serverConfig.OpenAPIV3Config.Info.Title = "kruise-apiserver"
+
+	var pki *standalonePKI
+	if o.Standalone {
+		var err error
+		if pki, err = o.ensureStandalonePKI(); err != nil {
+			return nil, err
+		}
+	} else if err := o.Recommended.SecureServing.MaybeDefaultWithSelfSignedCerts("localhost", nil, []net.IP{netutils.ParseIPSloppy("127.0.0.1")}); err != nil {
+		return nil, fmt.Errorf("creating self-signed serving certificate: %w", err)
+	}
+
+	if err := o.Recommended.ApplyTo(serverConfig); err != nil {
+		if !o.Standalone {
+			return nil, fmt.Errorf("setting up delegation to the cluster's kube-apiserver (give --kubeconfig, run in a cluster, or use --standalone): %w", err)
+		}
+		return nil, err
+	}
+	if o.Standalone {
+		if err := pki.apply(serverConfig); err != nil {
+			return nil, err
+		}
+	}
+	return &apiserver.Config{GenericConfig: serverConfig}, nil
+}
+
+// waitForEtcd fails clearly, rather than serving errors, when the etcd given
+// by --etcd-servers cannot be reached.
+func waitForEtcd(ctx context.Context, config storagebackend.Config, timeout time.Duration) error {
+	stop := make(chan struct{})
+	defer close(stop)
+	check, err := storagefactory.CreateHealthCheck(config, stop)
+	if err != nil {
+		return fmt.Errorf("etcd at %v: %w", config.Transport.ServerList, err)
+	}
+	var lastErr error
+	err = wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
+		lastErr = check()
+		return lastErr == nil, nil
+	})
+	if err != nil {
+		if lastErr == nil {
+			lastErr = err
+		}
+		return fmt.Errorf("cannot reach etcd at %v within %s: %w", config.Transport.ServerList, timeout, lastErr)
+	}
+	return nil
+}
