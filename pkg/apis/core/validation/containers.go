@@ -29,7 +29,6 @@ type containerContext struct {
 	gracePeriod int64
 	restart     corev1.RestartPolicy
 	hostUsers   bool
-	podOS       *corev1.PodOS
 }
 
 func (c *containerContext) hasVolume(name string) bool {

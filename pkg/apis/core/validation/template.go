@@ -79,7 +79,6 @@ func ValidatePodSpec(spec *corev1.PodSpec, fldPath *field.Path, opts PodValidati
 		gracePeriod:  gracePeriod,
 		restart:      spec.RestartPolicy,
 		hostUsers:    spec.HostUsers == nil || *spec.HostUsers,
-		podOS:        spec.OS,
 	}
 	allErrs = append(allErrs, validateAllContainers(spec, fldPath, ctx)...)
 	allErrs = append(allErrs, validateHostNetworkPorts(spec, fldPath)...)
