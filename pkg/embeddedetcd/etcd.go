@@ -39,6 +39,8 @@ import (
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
+
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/pki"
 )
 
 const (
@@ -133,13 +135,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.QuotaBackendBytes = DefaultQuotaBackendBytes
 	}
 
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("embedded etcd: creating data directory: %w", err)
-	}
 	// etcd only warns about a data directory readable by others; it holds
 	// every object of the API, so tighten it instead.
-	if err := os.Chmod(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("embedded etcd: %w", err)
+	if err := pki.EnsurePrivateDir(dataDir); err != nil {
+		return nil, fmt.Errorf("embedded etcd: creating data directory: %w", err)
 	}
 
 	// etcd locks its WAL, but only after opening the bbolt database, and

@@ -25,6 +25,8 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	pkiutil "github.com/kruise-apiserver/kruise-apiserver/pkg/pki"
 )
 
 // Names used inside the generated kubeconfig.
@@ -91,7 +93,7 @@ func WriteKubeconfig(path, serverURL string, pki *PKI) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(path, data, 0o600); err != nil {
+	if err := pkiutil.WriteFileAtomic(path, data, 0o600); err != nil {
 		return fmt.Errorf("writing kubeconfig %s: %w", path, err)
 	}
 	return nil

@@ -20,14 +20,10 @@ limitations under the License.
 package standalone
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -36,7 +32,8 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/client/pkg/v3/fileutil"
-	certutil "k8s.io/client-go/util/cert"
+
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/pki"
 )
 
 const (
@@ -52,16 +49,6 @@ const (
 	// cluster-admin by RBAC bootstrapping), so the admin has full access
 	// before any RBAC object exists.
 	AdminGroup = "system:masters"
-
-	// Certificates are renewed this long before they expire so that a server
-	// restarted shortly before expiry does not hand out a certificate that
-	// stops working while it runs.
-	renewBefore = 30 * 24 * time.Hour
-	// leafValidity is short enough to limit the use of a leaked key and long
-	// enough that restarting once a year renews everything.
-	leafValidity = 365 * 24 * time.Hour
-	// backdate tolerates clients whose clocks run slightly behind ours.
-	backdate = 5 * time.Minute
 )
 
 // File names under the PKI directory.
@@ -121,7 +108,7 @@ func EnsurePKI(dir string, hosts []string, ips []net.IP) (*PKI, error) {
 	if dir == "" {
 		return nil, errors.New("PKI directory must not be empty")
 	}
-	if err := ensurePrivateDir(dir); err != nil {
+	if err := pki.EnsurePrivateDir(dir); err != nil {
 		return nil, fmt.Errorf("creating PKI directory: %w", err)
 	}
 	lock, err := fileutil.LockFile(filepath.Join(dir, lockFileName), os.O_WRONLY|os.O_CREATE, 0o600)
@@ -141,112 +128,45 @@ func EnsurePKI(dir string, hosts []string, ips []net.IP) (*PKI, error) {
 	}
 	now := time.Now()
 
-	ca, err := loadKeyPair(p.CACertFile, p.CAKeyFile)
-	if err == nil {
-		err = checkCA(ca.cert, now)
-	}
+	ca, created, err := pki.LoadOrCreateCA(p.CACertFile, p.CAKeyFile, CACommonName, now)
 	if err != nil {
-		if ca, err = newCA(now); err != nil {
-			return nil, fmt.Errorf("generating CA: %w", err)
-		}
-		if err := writeKeyPair(p.CACertFile, p.CAKeyFile, ca); err != nil {
-			return nil, fmt.Errorf("writing CA: %w", err)
-		}
+		return nil, err
+	}
+	if created {
 		p.Generated = append(p.Generated, GeneratedCA)
 	}
-	p.CACert = ca.cert
-	p.CAPool = x509.NewCertPool()
-	p.CAPool.AddCert(ca.cert)
+	p.CACert = ca.Cert
+	p.CAPool = ca.Pool()
 
-	serving := servingSpec(hosts, ips)
-	admin := adminSpec()
 	for _, l := range []struct {
 		name              string
-		spec              leafSpec
+		spec              pki.LeafSpec
 		certFile, keyFile string
 	}{
-		{GeneratedServing, serving, p.ServingCertFile, p.ServingKeyFile},
-		{GeneratedAdmin, admin, p.AdminCertFile, p.AdminKeyFile},
+		{GeneratedServing, servingSpec(hosts, ips), p.ServingCertFile, p.ServingKeyFile},
+		{GeneratedAdmin, adminSpec(), p.AdminCertFile, p.AdminKeyFile},
 	} {
-		kp, err := loadKeyPair(l.certFile, l.keyFile)
-		if err == nil {
-			err = l.spec.check(kp.cert, p.CAPool, now)
+		generated, err := l.spec.Ensure(ca, l.certFile, l.keyFile, now)
+		if err != nil {
+			return nil, err
 		}
-		if err == nil {
-			// Older releases or umasks may have left the key readable by others.
-			if err := os.Chmod(l.keyFile, 0o600); err != nil {
-				return nil, err
-			}
-			continue
+		if generated {
+			p.Generated = append(p.Generated, l.name)
 		}
-		if kp, err = l.spec.sign(ca, now); err != nil {
-			return nil, fmt.Errorf("generating %s certificate: %w", l.name, err)
-		}
-		if err := writeKeyPair(l.certFile, l.keyFile, kp); err != nil {
-			return nil, fmt.Errorf("writing %s certificate: %w", l.name, err)
-		}
-		p.Generated = append(p.Generated, l.name)
-	}
-	if err := os.Chmod(p.CAKeyFile, 0o600); err != nil {
-		return nil, err
 	}
 	return p, nil
 }
 
-func checkCA(c *x509.Certificate, now time.Time) error {
-	if !c.IsCA || !c.BasicConstraintsValid {
-		return errors.New("not a CA certificate")
-	}
-	if c.KeyUsage != 0 && c.KeyUsage&x509.KeyUsageCertSign == 0 {
-		return errors.New("CA certificate may not sign certificates")
-	}
-	return checkValidity(c, now)
-}
-
-func checkValidity(c *x509.Certificate, now time.Time) error {
-	if now.Before(c.NotBefore) {
-		return fmt.Errorf("certificate not valid before %s", c.NotBefore)
-	}
-	if now.Add(renewBefore).After(c.NotAfter) {
-		return fmt.Errorf("certificate expires at %s", c.NotAfter)
-	}
-	return nil
-}
-
-func newCA(now time.Time) (*keyPair, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	cert, err := certutil.NewSelfSignedCACert(certutil.Config{
-		CommonName: CACommonName,
-		NotBefore:  now.Add(-backdate),
-	}, key)
-	if err != nil {
-		return nil, err
-	}
-	return &keyPair{cert: cert, key: key}, nil
-}
-
-// leafSpec is what a leaf certificate must contain; it both signs new
-// certificates and decides whether an existing one can be kept.
-type leafSpec struct {
-	subject  pkix.Name
-	usage    x509.ExtKeyUsage
-	dnsNames []string
-	ips      []net.IP
-}
-
-func servingSpec(hosts []string, ips []net.IP) leafSpec {
-	s := leafSpec{
-		subject:  pkix.Name{CommonName: ServingCommonName},
-		usage:    x509.ExtKeyUsageServerAuth,
-		dnsNames: []string{"localhost"},
-		ips:      []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+func servingSpec(hosts []string, ips []net.IP) pki.LeafSpec {
+	s := pki.LeafSpec{
+		Subject:  pkix.Name{CommonName: ServingCommonName},
+		Usages:   []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames: []string{"localhost"},
+		IPs:      []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 	}
 	addIP := func(ip net.IP) {
-		if !slices.ContainsFunc(s.ips, ip.Equal) {
-			s.ips = append(s.ips, ip)
+		if !slices.ContainsFunc(s.IPs, ip.Equal) {
+			s.IPs = append(s.IPs, ip)
 		}
 	}
 	for _, h := range hosts {
@@ -260,8 +180,8 @@ func servingSpec(hosts []string, ips []net.IP) leafSpec {
 			addIP(ip)
 			continue
 		}
-		if !slices.ContainsFunc(s.dnsNames, func(n string) bool { return strings.EqualFold(n, h) }) {
-			s.dnsNames = append(s.dnsNames, h)
+		if !slices.ContainsFunc(s.DNSNames, func(n string) bool { return strings.EqualFold(n, h) }) {
+			s.DNSNames = append(s.DNSNames, h)
 		}
 	}
 	for _, ip := range ips {
@@ -272,77 +192,9 @@ func servingSpec(hosts []string, ips []net.IP) leafSpec {
 	return s
 }
 
-func adminSpec() leafSpec {
-	return leafSpec{
-		subject: pkix.Name{CommonName: AdminUser, Organization: []string{AdminGroup}},
-		usage:   x509.ExtKeyUsageClientAuth,
+func adminSpec() pki.LeafSpec {
+	return pki.LeafSpec{
+		Subject: pkix.Name{CommonName: AdminUser, Organization: []string{AdminGroup}},
+		Usages:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
-}
-
-func (s leafSpec) check(c *x509.Certificate, roots *x509.CertPool, now time.Time) error {
-	if _, err := c.Verify(x509.VerifyOptions{
-		Roots:       roots,
-		CurrentTime: now,
-		KeyUsages:   []x509.ExtKeyUsage{s.usage},
-	}); err != nil {
-		return err
-	}
-	if err := checkValidity(c, now); err != nil {
-		return err
-	}
-	if c.Subject.CommonName != s.subject.CommonName || !slices.Equal(c.Subject.Organization, s.subject.Organization) {
-		return fmt.Errorf("unexpected subject %q", c.Subject)
-	}
-	for _, n := range s.dnsNames {
-		if !slices.ContainsFunc(c.DNSNames, func(have string) bool { return strings.EqualFold(have, n) }) {
-			return fmt.Errorf("certificate does not cover DNS name %q", n)
-		}
-	}
-	for _, ip := range s.ips {
-		if !slices.ContainsFunc(c.IPAddresses, ip.Equal) {
-			return fmt.Errorf("certificate does not cover IP address %s", ip)
-		}
-	}
-	return nil
-}
-
-// sign issues a certificate for s from ca. client-go only has helpers for
-// self-signed certificates, so the signing is done here.
-func (s leafSpec) sign(ca *keyPair, now time.Time) (*keyPair, error) {
-	return signLeaf(ca, s, now.Add(-backdate), now.Add(leafValidity))
-}
-
-func signLeaf(ca *keyPair, s leafSpec, notBefore, notAfter time.Time) (*keyPair, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
-	if err != nil {
-		return nil, err
-	}
-	// A leaf outliving its CA would only be rejected later by clients.
-	if notAfter.After(ca.cert.NotAfter) {
-		notAfter = ca.cert.NotAfter
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          new(big.Int).Add(serial, big.NewInt(1)),
-		Subject:               s.subject,
-		DNSNames:              s.dnsNames,
-		IPAddresses:           s.ips,
-		NotBefore:             notBefore.UTC(),
-		NotAfter:              notAfter.UTC(),
-		KeyUsage:              x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:           []x509.ExtKeyUsage{s.usage},
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
-	if err != nil {
-		return nil, err
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, err
-	}
-	return &keyPair{cert: cert, key: key}, nil
 }
