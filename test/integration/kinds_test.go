@@ -1,0 +1,101 @@
+package integration
+
+import (
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
+)
+
+// kind describes one served kind for the tests that run over every kind.
+type kind struct {
+	name       string // Kind
+	resource   string // plural
+	group      string
+	namespaced bool
+	// workload kinds have spec.replicas, which Cascading protection and
+	// /scale use.
+	workload bool
+	scale    bool
+	// manifests are minimal valid objects at each served version.
+	manifests map[string]string
+	// invalid breaks a valid object; the server must answer 422 naming
+	// every path in invalidPaths (at the version written).
+	invalid      func(obj *unstructured.Unstructured)
+	invalidPaths []string
+	// specChange changes the spec in a valid way.
+	specChange func(obj *unstructured.Unstructured)
+}
+
+var versions = []string{"v1alpha1", "v1beta1"}
+
+func (k kind) gvr(version string) schema.GroupVersionResource {
+	return schema.GroupVersionResource{Group: k.group, Version: version, Resource: k.resource}
+}
+
+func (k kind) object(t *testing.T, version, name string) *unstructured.Unstructured {
+	t.Helper()
+	obj := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal([]byte(k.manifests[version]), &obj.Object); err != nil {
+		t.Fatalf("%s %s manifest: %v", k.name, version, err)
+	}
+	obj.SetName(name)
+	return obj
+}
+
+func setNested(obj *unstructured.Unstructured, value interface{}, path ...string) {
+	if err := unstructured.SetNestedField(obj.Object, value, path...); err != nil {
+		panic(err)
+	}
+}
+
+var kinds = []kind{
+	{
+		name: "CloneSet", resource: "clonesets", group: "apps.kruise.io", namespaced: true, workload: true, scale: true,
+		manifests: map[string]string{
+			"v1alpha1": `
+apiVersion: apps.kruise.io/v1alpha1
+kind: CloneSet
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: main, image: "nginx:1.25"}]
+  updateStrategy: {type: InPlaceIfPossible, partition: 1, maxUnavailable: 1}
+`,
+			"v1beta1": `
+apiVersion: apps.kruise.io/v1beta1
+kind: CloneSet
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: main, image: "nginx:1.25"}]
+  scaleStrategy: {excludePreparingDelete: true}
+  updateStrategy:
+    type: RollingUpdate
+    rollingUpdate: {podUpdatePolicy: InPlaceIfPossible, partition: 1, maxUnavailable: 1}
+`,
+		},
+		invalid: func(obj *unstructured.Unstructured) {
+			setNested(obj, int64(-1), "spec", "replicas")
+			setNested(obj, map[string]interface{}{"app": "other"}, "spec", "template", "metadata", "labels")
+			setFirstContainerImage(obj, "")
+		},
+		invalidPaths: []string{"spec.replicas", "spec.template.metadata.labels", "spec.template.spec.containers[0].image"},
+		specChange: func(obj *unstructured.Unstructured) {
+			setNested(obj, int64(7), "spec", "minReadySeconds")
+		},
+	},
+}
+
+func setFirstContainerImage(obj *unstructured.Unstructured, image string) {
+	containers, _, _ := unstructured.NestedSlice(obj.Object, "spec", "template", "spec", "containers")
+	containers[0].(map[string]interface{})["image"] = image
+	setNested(obj, containers, "spec", "template", "spec", "containers")
+}
