@@ -40,9 +40,21 @@ kube::codegen::gen_openapi \
     --boilerplate "${BOILERPLATE}" \
     "${ROOT}/pkg/apis"
 
+# Our types embed core/v1 types (Pod templates, PVCs, tolerations, ...).
+# Their apply configurations already exist in client-go; point
+# applyconfiguration-gen at them so that, say, CloneSetSpec().WithTemplate
+# takes a PodTemplateSpecApplyConfiguration. (meta/v1's are its defaults.)
+CLIENT_GO=$(go list -m -f '{{.Dir}}' k8s.io/client-go)
+externals=()
+for t in $(grep -ho '^type [A-Za-z0-9]*ApplyConfiguration struct' "${CLIENT_GO}/applyconfigurations/core/v1/"*.go \
+        | awk '{print $2}' | sed 's/ApplyConfiguration$//' | LC_ALL=C sort -u); do
+    externals+=("k8s.io/api/core/v1.${t}:k8s.io/client-go/applyconfigurations/core/v1")
+done
+
 kube::codegen::gen_client \
     --with-watch \
     --with-applyconfig \
+    --applyconfig-externals "$(IFS=,; echo "${externals[*]}")" \
     --applyconfig-openapi-schema <(go run "${MODULE}/pkg/generated/openapi/cmd/models-schema") \
     --output-dir "${ROOT}/pkg/generated" \
     --output-pkg "${MODULE}/pkg/generated" \
