@@ -19,7 +19,7 @@ limitations under the License.
 package v1alpha1
 
 import (
-	corev1 "k8s.io/api/core/v1"
+	corev1 "k8s.io/client-go/applyconfigurations/core/v1"
 	v1 "k8s.io/client-go/applyconfigurations/meta/v1"
 )
 
@@ -34,10 +34,10 @@ type CloneSetSpecApplyConfiguration struct {
 	// template's labels and cannot change.
 	Selector *v1.LabelSelectorApplyConfiguration `json:"selector,omitempty"`
 	// Template is the Pod every replica is made from.
-	Template *corev1.PodTemplateSpec `json:"template,omitempty"`
+	Template *corev1.PodTemplateSpecApplyConfiguration `json:"template,omitempty"`
 	// VolumeClaimTemplates are PVCs created for each Pod; they are deleted
 	// with their Pod.
-	VolumeClaimTemplates []corev1.PersistentVolumeClaim `json:"volumeClaimTemplates,omitempty"`
+	VolumeClaimTemplates []corev1.PersistentVolumeClaimApplyConfiguration `json:"volumeClaimTemplates,omitempty"`
 	// ScaleStrategy tunes how Pods are created and deleted.
 	ScaleStrategy *CloneSetScaleStrategyApplyConfiguration `json:"scaleStrategy,omitempty"`
 	// UpdateStrategy tunes how Pods move to a new revision of the template.
@@ -79,17 +79,20 @@ func (b *CloneSetSpecApplyConfiguration) WithSelector(value *v1.LabelSelectorApp
 // WithTemplate sets the Template field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Template field is set to the value of the last call.
-func (b *CloneSetSpecApplyConfiguration) WithTemplate(value corev1.PodTemplateSpec) *CloneSetSpecApplyConfiguration {
-	b.Template = &value
+func (b *CloneSetSpecApplyConfiguration) WithTemplate(value *corev1.PodTemplateSpecApplyConfiguration) *CloneSetSpecApplyConfiguration {
+	b.Template = value
 	return b
 }
 
 // WithVolumeClaimTemplates adds the given value to the VolumeClaimTemplates field in the declarative configuration
 // and returns the receiver, so that objects can be build by chaining "With" function invocations.
 // If called multiple times, values provided by each call will be appended to the VolumeClaimTemplates field.
-func (b *CloneSetSpecApplyConfiguration) WithVolumeClaimTemplates(values ...corev1.PersistentVolumeClaim) *CloneSetSpecApplyConfiguration {
+func (b *CloneSetSpecApplyConfiguration) WithVolumeClaimTemplates(values ...*corev1.PersistentVolumeClaimApplyConfiguration) *CloneSetSpecApplyConfiguration {
 	for i := range values {
-		b.VolumeClaimTemplates = append(b.VolumeClaimTemplates, values[i])
+		if values[i] == nil {
+			panic("nil value passed to WithVolumeClaimTemplates")
+		}
+		b.VolumeClaimTemplates = append(b.VolumeClaimTemplates, *values[i])
 	}
 	return b
 }
