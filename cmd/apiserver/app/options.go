@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -34,6 +35,8 @@ type Options struct {
 	Standalone bool
 	// EtcdConnectTimeout bounds the wait for an external etcd at start.
 	EtcdConnectTimeout time.Duration
+	// Out receives the standalone "how to use me" lines; os.Stdout by default.
+	Out io.Writer
 
 	bindAddressSet bool
 }
@@ -44,6 +47,7 @@ func NewOptions() *Options {
 		Recommended:        genericoptions.NewRecommendedOptions(etcdPathPrefix, apiserver.StorageCodec()),
 		DataDir:            defaultDataDir(),
 		EtcdConnectTimeout: 20 * time.Second,
+		Out:                os.Stdout,
 	}
 	o.Recommended.Etcd.StorageConfig.EncodeVersioner = apiserver.StorageVersions()
 	o.Recommended.SecureServing.BindPort = defaultPort

@@ -144,7 +144,7 @@ func (o *Options) Config() (*apiserver.Config, error) {
 		return nil, err
 	}
 	if o.Standalone {
-		if err := pki.apply(serverConfig); err != nil {
+		if err := pki.apply(serverConfig, o.Out); err != nil {
 			return nil, err
 		}
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -50,7 +51,7 @@ func (o *Options) ensureStandalonePKI() (*standalonePKI, error) {
 // groups = O) and anonymous requests, lets anyone read the health endpoints
 // and version, lets system:masters do everything, and forbids everything
 // else. It then writes the admin kubeconfig and says how to use it.
-func (p *standalonePKI) apply(config *genericapiserver.RecommendedConfig) error {
+func (p *standalonePKI) apply(config *genericapiserver.RecommendedConfig, out io.Writer) error {
 	caBundle, err := os.ReadFile(p.pki.CACertFile)
 	if err != nil {
 		return err
@@ -89,7 +90,7 @@ func (p *standalonePKI) apply(config *genericapiserver.RecommendedConfig) error 
 	}
 	kubeconfig := p.kubeconfigPath
 	return config.AddPostStartHook("print-kubeconfig", func(genericapiserver.PostStartHookContext) error {
-		fmt.Printf("kruise-apiserver is serving at %s\nUse it with:\n  kubectl --kubeconfig %s api-resources --api-group=apps.kruise.io\n", serverURL, kubeconfig)
+		fmt.Fprintf(out, "kruise-apiserver is serving at %s\nUse it with:\n  kubectl --kubeconfig %s api-resources --api-group=apps.kruise.io\n", serverURL, kubeconfig)
 		return nil
 	})
 }
