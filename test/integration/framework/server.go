@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -57,6 +58,7 @@ func Start(t testing.TB, dataDir string, extraFlags ...string) *Server {
 		t.Fatal(err)
 	}
 	o.Recommended.SecureServing.Listener = listener
+	o.Out = io.Discard
 	if err := o.Complete(fs); err != nil {
 		t.Fatal(err)
 	}
