@@ -39,10 +39,10 @@ func TestV1alpha1SpecSurvivesV1beta1Patch(t *testing.T) {
 				DisablePVCReuse: true, PodsToDelete: []string{"alpha-x"}, MaxUnavailable: ptr.To(intstr.FromString("10%")),
 			},
 			UpdateStrategy: v1alpha1.CloneSetUpdateStrategy{
-				Type:           v1alpha1.InPlaceOnlyCloneSetUpdateStrategyType,
-				Partition:      ptr.To(intstr.FromString("50%")),
-				MaxUnavailable: ptr.To(intstr.FromInt32(2)),
-				Paused:         true,
+				Type:            v1alpha1.InPlaceOnlyCloneSetUpdateStrategyType,
+				Partition:       ptr.To(intstr.FromString("50%")),
+				MaxUnavailable:  ptr.To(intstr.FromInt32(2)),
+				Paused:          true,
 				ScatterStrategy: v1alpha1.UpdateScatterStrategy{{Key: "zone", Value: "a"}},
 				PriorityStrategy: &v1alpha1.UpdatePriorityStrategy{
 					OrderPriority: []v1alpha1.UpdatePriorityOrderTerm{{OrderedKey: "rank"}},

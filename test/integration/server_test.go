@@ -105,7 +105,6 @@ func TestServerSideApply(t *testing.T) {
 	}
 }
 
-
 // TestTableColumns checks `kubectl get` columns, computed by the server.
 func TestTableColumns(t *testing.T) {
 	s := framework.Start(t, "")
