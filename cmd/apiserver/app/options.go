@@ -121,6 +121,11 @@ func (o *Options) Validate() error {
 		errs = append(errs, errors.New("--etcd-connect-timeout must be positive"))
 	}
 	r := o.Recommended
+	if !o.Standalone && r.CoreAPI != nil && r.CoreAPI.CoreAPIKubeconfigPath == "" &&
+		r.Authentication.RemoteKubeConfigFile == "" && os.Getenv("KUBERNETES_SERVICE_HOST") == "" {
+		errs = append(errs, errors.New("no kube-apiserver to delegate authentication and authorization to: "+
+			"give --kubeconfig, run in a cluster, or use --standalone"))
+	}
 	if o.embeddedEtcd() {
 		// The embedded etcd's address is only known once it runs; validate
 		// the other etcd flags against a stand-in.

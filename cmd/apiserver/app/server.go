@@ -8,15 +8,11 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
-	"k8s.io/apiserver/pkg/storage/storagebackend"
-	storagefactory "k8s.io/apiserver/pkg/storage/storagebackend/factory"
 	"k8s.io/apiserver/pkg/util/compatibility"
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/component-base/logs"
@@ -151,25 +147,3 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	return &apiserver.Config{GenericConfig: serverConfig}, nil
 }
 
-// waitForEtcd fails clearly, rather than serving errors, when the etcd given
-// by --etcd-servers cannot be reached.
-func waitForEtcd(ctx context.Context, config storagebackend.Config, timeout time.Duration) error {
-	stop := make(chan struct{})
-	defer close(stop)
-	check, err := storagefactory.CreateHealthCheck(config, stop)
-	if err != nil {
-		return fmt.Errorf("etcd at %v: %w", config.Transport.ServerList, err)
-	}
-	var lastErr error
-	err = wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
-		lastErr = check()
-		return lastErr == nil, nil
-	})
-	if err != nil {
-		if lastErr == nil {
-			lastErr = err
-		}
-		return fmt.Errorf("cannot reach etcd at %v within %s: %w", config.Transport.ServerList, timeout, lastErr)
-	}
-	return nil
-}

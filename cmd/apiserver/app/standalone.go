@@ -48,7 +48,8 @@ func (o *Options) ensureStandalonePKI() (*standalonePKI, error) {
 }
 
 // apply authenticates client certificates of the standalone CA (user = CN,
-// groups = O) and anonymous requests, lets anyone read the health endpoints
+// groups = O) and, as kube-apiserver does, treats requests without one as
+// anonymous while refusing (401) a certificate that does not verify; lets anyone read the health endpoints
 // and version, lets system:masters do everything, and forbids everything
 // else. It then writes the admin kubeconfig and says how to use it.
 func (p *standalonePKI) apply(config *genericapiserver.RecommendedConfig, out io.Writer) error {
@@ -63,7 +64,7 @@ func (p *standalonePKI) apply(config *genericapiserver.RecommendedConfig, out io
 	if err := config.Authentication.ApplyClientCert(clientCA, config.SecureServing); err != nil {
 		return err
 	}
-	config.Authentication.Authenticator = union.New(
+	config.Authentication.Authenticator = union.NewFailOnError(
 		x509.NewDynamic(clientCA.VerifyOptions, x509.CommonNameUserConversion),
 		anonymous.NewAuthenticator(nil),
 	)
