@@ -146,4 +146,3 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	}
 	return &apiserver.Config{GenericConfig: serverConfig}, nil
 }
-
