@@ -11,7 +11,9 @@ import (
 	genericapiserver "k8s.io/apiserver/pkg/server"
 
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/apis/policy"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/apps/cloneset"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/policy/podunavailablebudget"
 )
 
 // Config is the configuration of a kruise-apiserver.
@@ -53,6 +55,14 @@ func (c CompletedConfig) New() (*Server, error) {
 	if err := installGroup(generic, apps.GroupName, appsStorage); err != nil {
 		return nil, err
 	}
+
+	policyStorage, err := policyResources(c.GenericConfig.RESTOptionsGetter)
+	if err != nil {
+		return nil, err
+	}
+	if err := installGroup(generic, policy.GroupName, policyStorage); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -78,6 +88,19 @@ func appsResources(optsGetter generic.RESTOptionsGetter) (map[string]rest.Storag
 	storage["clonesets"] = clonesets.CloneSet
 	storage["clonesets/status"] = clonesets.Status
 	storage["clonesets/scale"] = clonesets.Scale
+
+	return storage, nil
+}
+
+func policyResources(optsGetter generic.RESTOptionsGetter) (map[string]rest.Storage, error) {
+	storage := map[string]rest.Storage{}
+
+	pubs, err := podunavailablebudget.NewStorage(Scheme, optsGetter)
+	if err != nil {
+		return nil, fmt.Errorf("podunavailablebudgets: %w", err)
+	}
+	storage["podunavailablebudgets"] = pubs.PodUnavailableBudget
+	storage["podunavailablebudgets/status"] = pubs.Status
 
 	return storage, nil
 }

@@ -10,6 +10,8 @@ import (
 
 	appsinstall "github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps/install"
 	appsv1beta1 "github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps/v1beta1"
+	policyinstall "github.com/kruise-apiserver/kruise-apiserver/pkg/apis/policy/install"
+	policyv1beta1 "github.com/kruise-apiserver/kruise-apiserver/pkg/apis/policy/v1beta1"
 )
 
 var (
@@ -21,6 +23,7 @@ var (
 
 func init() {
 	appsinstall.Install(Scheme)
+	policyinstall.Install(Scheme)
 
 	// The /scale subresources speak autoscaling/v1 Scale. There is no
 	// internal Scale type outside Kubernetes itself, so the v1 type also
@@ -41,7 +44,7 @@ func init() {
 }
 
 // storageVersions are the versions objects are stored at in etcd, one per group.
-var storageVersions = schema.GroupVersions{appsv1beta1.SchemeGroupVersion}
+var storageVersions = schema.GroupVersions{appsv1beta1.SchemeGroupVersion, policyv1beta1.SchemeGroupVersion}
 
 // StorageVersions says which version each group is stored at.
 func StorageVersions() runtime.GroupVersioner { return storageVersions }
