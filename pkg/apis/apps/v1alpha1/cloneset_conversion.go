@@ -8,6 +8,9 @@ import (
 )
 
 // cloneSetStash is what the hub's CloneSet holds that v1alpha1 cannot express.
+// It only ever exists as JSON in an annotation: no OpenAPI, no deepcopy.
+// +k8s:openapi-gen=false
+// +k8s:deepcopy-gen=false
 type cloneSetStash struct {
 	// PodUpdatePolicy of an OnDelete CloneSet: v1alpha1 has a single type
 	// field, taken by OnDelete.
