@@ -26,6 +26,9 @@ type kind struct {
 	invalidPaths []string
 	// specChange changes the spec in a valid way.
 	specChange func(obj *unstructured.Unstructured)
+	// distinct, when set, makes an object's spec its own, for kinds that
+	// refuse two objects selecting the same things.
+	distinct func(obj *unstructured.Unstructured)
 }
 
 var versions = []string{"v1alpha1", "v1beta1"}
@@ -41,6 +44,9 @@ func (k kind) object(t *testing.T, version, name string) *unstructured.Unstructu
 		t.Fatalf("%s %s manifest: %v", k.name, version, err)
 	}
 	obj.SetName(name)
+	if k.distinct != nil {
+		k.distinct(obj)
+	}
 	return obj
 }
 
@@ -90,6 +96,45 @@ spec:
 		invalidPaths: []string{"spec.replicas", "spec.template.metadata.labels", "spec.template.spec.containers[0].image"},
 		specChange: func(obj *unstructured.Unstructured) {
 			setNested(obj, int64(7), "spec", "minReadySeconds")
+		},
+	},
+	{
+		name: "PodUnavailableBudget", resource: "podunavailablebudgets", group: "policy.kruise.io", namespaced: true,
+		manifests: map[string]string{
+			"v1alpha1": `
+apiVersion: policy.kruise.io/v1alpha1
+kind: PodUnavailableBudget
+spec:
+  selector: {matchLabels: {app: web}}
+  maxUnavailable: 1
+`,
+			"v1beta1": `
+apiVersion: policy.kruise.io/v1beta1
+kind: PodUnavailableBudget
+spec:
+  targetRef: {apiVersion: apps.kruise.io/v1beta1, kind: CloneSet, name: web}
+  minAvailable: 50%
+  protectOperations: [DELETE, EVICT]
+`,
+		},
+		invalid: func(obj *unstructured.Unstructured) {
+			unstructured.RemoveNestedField(obj.Object, "spec", "minAvailable")
+			setNested(obj, "150%", "spec", "maxUnavailable")
+			unstructured.RemoveNestedField(obj.Object, "spec", "targetRef")
+			setNested(obj, map[string]interface{}{"bad key!": "x"}, "spec", "selector", "matchLabels")
+		},
+		invalidPaths: []string{"spec.maxUnavailable", "spec.selector.matchLabels"},
+		specChange: func(obj *unstructured.Unstructured) {
+			unstructured.RemoveNestedField(obj.Object, "spec", "minAvailable")
+			setNested(obj, int64(2), "spec", "maxUnavailable")
+		},
+		distinct: func(obj *unstructured.Unstructured) {
+			if _, ok, _ := unstructured.NestedMap(obj.Object, "spec", "selector"); ok {
+				setNested(obj, map[string]interface{}{"app": obj.GetName()}, "spec", "selector", "matchLabels")
+			}
+			if _, ok, _ := unstructured.NestedMap(obj.Object, "spec", "targetRef"); ok {
+				setNested(obj, obj.GetName(), "spec", "targetRef", "name")
+			}
 		},
 	},
 }
