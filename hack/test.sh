@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The project's test command (README.md; .ci/run runs it): generated code is
+# current, the code is formatted and vetted, and every test passes — unit
+# tests, the fuzzed round trips, and the integration suite, which starts real
+# kruise-apiserver instances on embedded etcd.
+set -o errexit
+set -o nounset
+set -o pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "${ROOT}"
+
+echo "==> hack/verify-codegen.sh"
+hack/verify-codegen.sh
+
+echo "==> gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "${unformatted}" ]; then
+    echo "gofmt would change:" >&2
+    echo "${unformatted}" >&2
+    exit 1
+fi
+
+echo "==> go vet"
+go vet ./...
+
+echo "==> go test"
+go test -timeout 30m "$@" ./...
