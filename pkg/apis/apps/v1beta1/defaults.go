@@ -1,6 +1,7 @@
 package v1beta1
 
 import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
@@ -49,5 +50,67 @@ func SetDefaults_CloneSet(obj *CloneSet) {
 	}
 	if rollingUpdate.MaxSurge == nil {
 		rollingUpdate.MaxSurge = ptr.To(intstr.FromInt32(0))
+	}
+}
+
+// SetDefaults_ImagePullJob applies OpenKruise's ImagePullJob defaults. The
+// deletion-protection finalizer that OpenKruise's webhook also adds on create
+// is left to the controller.
+func SetDefaults_ImagePullJob(obj *ImagePullJob) {
+	setDefaultsImagePullJobTemplate(&obj.Spec.ImagePullJobTemplate)
+	if obj.Spec.ImagePullPolicy == "" {
+		obj.Spec.ImagePullPolicy = PullIfNotPresent
+	}
+}
+
+// SetDefaults_ImageListPullJob applies OpenKruise's ImageListPullJob
+// defaults: those of ImagePullJob but imagePullPolicy, which each
+// ImagePullJob made from the list defaults for itself.
+func SetDefaults_ImageListPullJob(obj *ImageListPullJob) {
+	setDefaultsImagePullJobTemplate(&obj.Spec.ImagePullJobTemplate)
+}
+
+// setDefaultsImagePullJobTemplate leaves a missing completionPolicy missing,
+// for validation to report it as required.
+func setDefaultsImagePullJobTemplate(template *ImagePullJobTemplate) {
+	if template.CompletionPolicy != nil && template.CompletionPolicy.Type == "" {
+		template.CompletionPolicy.Type = Always
+	}
+	if template.PullPolicy == nil {
+		template.PullPolicy = &PullPolicy{}
+	}
+	if template.PullPolicy.TimeoutSeconds == nil {
+		template.PullPolicy.TimeoutSeconds = ptr.To[int32](DefaultImagePullTimeoutSeconds)
+	}
+	if template.PullPolicy.BackoffLimit == nil {
+		template.PullPolicy.BackoffLimit = ptr.To[int32](DefaultImagePullBackoffLimit)
+	}
+}
+
+// SetDefaults_NodeImage gives every tag a creation time (now, to the second,
+// as it will be stored) and a pull policy.
+func SetDefaults_NodeImage(obj *NodeImage) {
+	for _, image := range obj.Spec.Images {
+		for i := range image.Tags {
+			tag := &image.Tags[i]
+			if tag.CreatedAt == nil {
+				now := metav1.Now().Rfc3339Copy()
+				tag.CreatedAt = &now
+			}
+			if tag.PullPolicy == nil {
+				tag.PullPolicy = &ImageTagPullPolicy{}
+			}
+			SetDefaults_ImageTagPullPolicy(tag.PullPolicy)
+		}
+	}
+}
+
+// SetDefaults_ImageTagPullPolicy applies the timeout and retry defaults of a pull.
+func SetDefaults_ImageTagPullPolicy(obj *ImageTagPullPolicy) {
+	if obj.TimeoutSeconds == nil {
+		obj.TimeoutSeconds = ptr.To[int32](DefaultImagePullTimeoutSeconds)
+	}
+	if obj.BackoffLimit == nil {
+		obj.BackoffLimit = ptr.To[int32](DefaultImagePullBackoffLimit)
 	}
 }

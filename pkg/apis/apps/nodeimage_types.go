@@ -1,0 +1,159 @@
+package apps
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// NodeImage is the image pulling work of one node, named after the node:
+// the job controllers write what to pull into its spec and the node's
+// kruise-daemon reports what it did in its status.
+type NodeImage struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec   NodeImageSpec   `json:"spec,omitempty"`
+	Status NodeImageStatus `json:"status,omitempty"`
+}
+
+// NodeImageSpec is the desired state of a NodeImage.
+type NodeImageSpec struct {
+	// Images maps an image name, without tag, to what to pull of it. At
+	// most 256 images.
+	Images map[string]ImageSpec `json:"images,omitempty"`
+}
+
+// ImageSpec is what to pull of one image.
+type ImageSpec struct {
+	// PullSecrets are the Secrets to pull with.
+	PullSecrets []ReferenceObject `json:"pullSecrets,omitempty"`
+
+	// Tags are the tags to pull, each at most once.
+	Tags []ImageTagSpec `json:"tags"`
+
+	// SandboxConfig is passed to the CRI PullImage call.
+	SandboxConfig *SandboxConfig `json:"sandboxConfig,omitempty"`
+}
+
+// ImageTagSpec is the pulling of one tag.
+type ImageTagSpec struct {
+	// Tag is the tag (or digest) to pull.
+	Tag string `json:"tag"`
+
+	// CreatedAt is when the tag was asked for. Defaults to the time of the
+	// request.
+	CreatedAt *metav1.Time `json:"createdAt,omitempty"`
+
+	// PullPolicy tunes the pull; ttlSecondsAfterFinished must be set.
+	PullPolicy *ImageTagPullPolicy `json:"pullPolicy,omitempty"`
+
+	// OwnerReferences are the jobs that asked for the tag.
+	OwnerReferences []corev1.ObjectReference `json:"ownerReferences,omitempty"`
+
+	// Version is bumped each time a job asks for the tag again, so that the
+	// daemon pulls anew; the status reports the version it handled.
+	Version int64 `json:"version,omitempty"`
+
+	// ImagePullPolicy is Always or IfNotPresent.
+	ImagePullPolicy ImagePullPolicy `json:"imagePullPolicy,omitempty"`
+}
+
+// NodeImageStatus is what kruise-daemon reports of the node's pulls.
+type NodeImageStatus struct {
+	// Desired is the number of pull tasks in the spec, one per tag.
+	Desired int32 `json:"desired"`
+
+	// Succeeded is the number of tags pulled.
+	Succeeded int32 `json:"succeeded"`
+
+	// Failed is the number of tags that failed to pull.
+	Failed int32 `json:"failed"`
+
+	// Pulling is the number of tags being pulled.
+	Pulling int32 `json:"pulling"`
+
+	// Waiting is the number of tags not started yet.
+	Waiting int32 `json:"waiting"`
+
+	// ImageStatuses maps an image name to the state of its tags.
+	ImageStatuses map[string]ImageStatus `json:"imageStatuses,omitempty"`
+
+	// FirstSyncStatus is the outcome of the first round of pulls after the
+	// node joined, for systems that wait for a new node to be warmed up.
+	FirstSyncStatus *SyncStatus `json:"firstSyncStatus,omitempty"`
+}
+
+// ImageStatus is the state of the pulls of one image.
+type ImageStatus struct {
+	// Tags is the state of each tag's pull.
+	Tags []ImageTagStatus `json:"tags"`
+}
+
+// ImageTagStatus is the state of one tag's pull.
+type ImageTagStatus struct {
+	// Tag is the tag pulled.
+	Tag string `json:"tag"`
+
+	// Phase is Waiting, Pulling, Succeeded or Failed.
+	Phase ImagePullPhase `json:"phase"`
+
+	// Progress is the percentage pulled; it may go back when a pull is retried.
+	Progress int32 `json:"progress,omitempty"`
+
+	// StartTime is when the daemon started the pull.
+	StartTime *metav1.Time `json:"startTime,omitempty"`
+
+	// CompletionTime is when the pull finished.
+	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
+
+	// Version is the spec version of the tag this state is for.
+	Version int64 `json:"version,omitempty"`
+
+	// ImageID is the ID of the pulled image.
+	ImageID string `json:"imageID,omitempty"`
+
+	// Message says what went wrong, if anything.
+	Message string `json:"message,omitempty"`
+}
+
+// ImagePullPhase is the state of a tag's pull.
+type ImagePullPhase string
+
+const (
+	// ImagePhaseWaiting means the pull has not started.
+	ImagePhaseWaiting ImagePullPhase = "Waiting"
+	// ImagePhasePulling means the pull is under way.
+	ImagePhasePulling ImagePullPhase = "Pulling"
+	// ImagePhaseSucceeded means the image is on the node.
+	ImagePhaseSucceeded ImagePullPhase = "Succeeded"
+	// ImagePhaseFailed means the pull gave up.
+	ImagePhaseFailed ImagePullPhase = "Failed"
+)
+
+// SyncStatus is the outcome of a round of pulls on the node.
+type SyncStatus struct {
+	SyncAt  metav1.Time     `json:"syncAt,omitempty"`
+	Status  SyncStatusPhase `json:"status,omitempty"`
+	Message string          `json:"message,omitempty"`
+}
+
+// SyncStatusPhase is the outcome of a round of pulls.
+type SyncStatusPhase string
+
+const (
+	// SyncStatusSucceeded means every pull succeeded.
+	SyncStatusSucceeded SyncStatusPhase = "Succeeded"
+	// SyncStatusFailed means some pull failed.
+	SyncStatusFailed SyncStatusPhase = "Failed"
+)
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// NodeImageList is a list of NodeImages.
+type NodeImageList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []NodeImage `json:"items"`
+}
