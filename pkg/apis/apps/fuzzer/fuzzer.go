@@ -5,6 +5,7 @@
 package fuzzer
 
 import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/randfill"
@@ -22,6 +23,13 @@ import (
 func Funcs(codecs runtimeserializer.CodecFactory) []interface{} {
 	return []interface{}{
 		fillCloneSetSpec,
+		fillImagePullJobSpec,
+		fillImageListPullJobSpec,
+		fillImageTagSpec,
+		func(r *apps.ReferenceObject, c randfill.Continue) {
+			c.FillNoCustom(r)
+			r.Mode = pick(c, "", apps.ReferenceObjectModeBatch)
+		},
 	}
 }
 
@@ -42,6 +50,51 @@ func VersionedFuncs(codecs runtimeserializer.CodecFactory) []interface{} {
 				s.RollingUpdate.PodUpdatePolicy = pick(c, "", v1beta1.RecreateCloneSetPodUpdateStrategyType,
 					v1beta1.InPlaceIfPossibleCloneSetPodUpdateStrategyType, v1beta1.InPlaceOnlyCloneSetPodUpdateStrategyType)
 			}
+		},
+
+		func(p *v1alpha1.CompletionPolicy, c randfill.Continue) {
+			c.FillNoCustom(p)
+			p.Type = pick(c, "", v1alpha1.Always, v1alpha1.Never)
+		},
+		func(p *v1beta1.CompletionPolicy, c randfill.Continue) {
+			c.FillNoCustom(p)
+			p.Type = pick(c, "", v1beta1.Always, v1beta1.Never)
+		},
+		func(t *v1alpha1.ImagePullJobTemplate, c randfill.Continue) {
+			c.FillNoCustom(t)
+			t.ImagePullPolicy = pick(c, "", v1alpha1.PullAlways, v1alpha1.PullIfNotPresent)
+		},
+		func(t *v1beta1.ImagePullJobTemplate, c randfill.Continue) {
+			c.FillNoCustom(t)
+			t.ImagePullPolicy = pick(c, "", v1beta1.PullAlways, v1beta1.PullIfNotPresent)
+		},
+		func(t *v1alpha1.ImageTagSpec, c randfill.Continue) {
+			c.FillNoCustom(t)
+			t.ImagePullPolicy = pick(c, "", v1alpha1.PullAlways, v1alpha1.PullIfNotPresent)
+		},
+		func(t *v1beta1.ImageTagSpec, c randfill.Continue) {
+			c.FillNoCustom(t)
+			t.ImagePullPolicy = pick(c, "", v1beta1.PullAlways, v1beta1.PullIfNotPresent)
+		},
+		func(r *v1beta1.ReferenceObject, c randfill.Continue) {
+			c.FillNoCustom(r)
+			r.Mode = pick(c, "", v1beta1.ReferenceObjectModeBatch)
+		},
+		func(t *v1alpha1.ImageTagStatus, c randfill.Continue) {
+			c.FillNoCustom(t)
+			t.Phase = pick(c, v1alpha1.ImagePhaseWaiting, v1alpha1.ImagePhasePulling, v1alpha1.ImagePhaseSucceeded, v1alpha1.ImagePhaseFailed)
+		},
+		func(t *v1beta1.ImageTagStatus, c randfill.Continue) {
+			c.FillNoCustom(t)
+			t.Phase = pick(c, v1beta1.ImagePhaseWaiting, v1beta1.ImagePhasePulling, v1beta1.ImagePhaseSucceeded, v1beta1.ImagePhaseFailed)
+		},
+		func(s *v1alpha1.SyncStatus, c randfill.Continue) {
+			c.FillNoCustom(s)
+			s.Status = pick(c, "", v1alpha1.SyncStatusSucceeded, v1alpha1.SyncStatusFailed)
+		},
+		func(s *v1beta1.SyncStatus, c randfill.Continue) {
+			c.FillNoCustom(s)
+			s.Status = pick(c, "", v1beta1.SyncStatusSucceeded, v1beta1.SyncStatusFailed)
 		},
 	}
 }
@@ -101,4 +154,56 @@ func fillCloneSetSpec(s *apps.CloneSetSpec, c randfill.Continue) {
 	rollingUpdate.Partition = fillIntOrString(c)
 	rollingUpdate.MaxUnavailable = fillIntOrString(c)
 	rollingUpdate.MaxSurge = fillIntOrString(c)
+}
+
+// fillImagePullJobTemplate sets what defaulting sets on both job kinds: a
+// full pull policy and, when there is a completion policy (a missing one is
+// left missing, for validation to reject), its type.
+func fillImagePullJobTemplate(t *apps.ImagePullJobTemplate, c randfill.Continue) {
+	if t.PullPolicy == nil {
+		t.PullPolicy = &apps.PullPolicy{}
+	}
+	if t.PullPolicy.TimeoutSeconds == nil {
+		t.PullPolicy.TimeoutSeconds = ptr.To(c.Int31n(3600))
+	}
+	if t.PullPolicy.BackoffLimit == nil {
+		t.PullPolicy.BackoffLimit = ptr.To(c.Int31n(10))
+	}
+	if t.CompletionPolicy != nil {
+		t.CompletionPolicy.Type = pick(c, apps.Always, apps.Never)
+	}
+}
+
+func fillImagePullJobSpec(s *apps.ImagePullJobSpec, c randfill.Continue) {
+	c.FillNoCustom(s)
+	fillImagePullJobTemplate(&s.ImagePullJobTemplate, c)
+	s.ImagePullPolicy = pick(c, apps.PullAlways, apps.PullIfNotPresent)
+}
+
+// fillImageListPullJobSpec leaves imagePullPolicy possibly empty: it is not
+// defaulted on list jobs.
+func fillImageListPullJobSpec(s *apps.ImageListPullJobSpec, c randfill.Continue) {
+	c.FillNoCustom(s)
+	fillImagePullJobTemplate(&s.ImagePullJobTemplate, c)
+	s.ImagePullPolicy = pick(c, "", apps.PullAlways, apps.PullIfNotPresent)
+}
+
+// fillImageTagSpec gives every tag the creation time and pull policy
+// defaulting gives it.
+func fillImageTagSpec(t *apps.ImageTagSpec, c randfill.Continue) {
+	c.FillNoCustom(t)
+	if t.CreatedAt == nil {
+		t.CreatedAt = &metav1.Time{}
+		c.Fill(t.CreatedAt)
+	}
+	if t.PullPolicy == nil {
+		t.PullPolicy = &apps.ImageTagPullPolicy{}
+	}
+	if t.PullPolicy.TimeoutSeconds == nil {
+		t.PullPolicy.TimeoutSeconds = ptr.To(c.Int31n(3600))
+	}
+	if t.PullPolicy.BackoffLimit == nil {
+		t.PullPolicy.BackoffLimit = ptr.To(c.Int31n(10))
+	}
+	t.ImagePullPolicy = pick(c, "", apps.PullAlways, apps.PullIfNotPresent)
 }
