@@ -38,12 +38,20 @@ func validateHub(t *testing.T, obj runtime.Object) field.ErrorList {
 	case *apps.CloneSet:
 		o.Namespace = "default"
 		return ValidateCloneSet(o)
+	case *apps.ImagePullJob:
+		o.Namespace = "default"
+		return ValidateImagePullJob(o)
+	case *apps.ImageListPullJob:
+		o.Namespace = "default"
+		return ValidateImageListPullJob(o)
+	case *apps.NodeImage:
+		return ValidateNodeImage(o)
 	}
 	t.Fatalf("no validation for %T", obj)
 	return nil
 }
 
-var sampleKinds = []string{"cloneset"}
+var sampleKinds = []string{"cloneset", "imagepulljob", "imagelistpulljob", "nodeimage"}
 
 func TestSharedSamplesAreValid(t *testing.T) {
 	for _, kind := range sampleKinds {
