@@ -13,6 +13,9 @@ import (
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/apis/policy"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/apps/cloneset"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/apps/imagelistpulljob"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/apps/imagepulljob"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/apps/nodeimage"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/policy/podunavailablebudget"
 )
 
@@ -88,6 +91,27 @@ func appsResources(optsGetter generic.RESTOptionsGetter) (map[string]rest.Storag
 	storage["clonesets"] = clonesets.CloneSet
 	storage["clonesets/status"] = clonesets.Status
 	storage["clonesets/scale"] = clonesets.Scale
+
+	imagePullJobs, err := imagepulljob.NewStorage(Scheme, optsGetter)
+	if err != nil {
+		return nil, fmt.Errorf("imagepulljobs: %w", err)
+	}
+	storage["imagepulljobs"] = imagePullJobs.ImagePullJob
+	storage["imagepulljobs/status"] = imagePullJobs.Status
+
+	imageListPullJobs, err := imagelistpulljob.NewStorage(Scheme, optsGetter)
+	if err != nil {
+		return nil, fmt.Errorf("imagelistpulljobs: %w", err)
+	}
+	storage["imagelistpulljobs"] = imageListPullJobs.ImageListPullJob
+	storage["imagelistpulljobs/status"] = imageListPullJobs.Status
+
+	nodeImages, err := nodeimage.NewStorage(Scheme, optsGetter)
+	if err != nil {
+		return nil, fmt.Errorf("nodeimages: %w", err)
+	}
+	storage["nodeimages"] = nodeImages.NodeImage
+	storage["nodeimages/status"] = nodeImages.Status
 
 	return storage, nil
 }
