@@ -49,7 +49,67 @@ var schemaYAML = typed.YAMLObject(`types:
     elementType:
       namedType: __untyped_deduced_
     elementRelationship: separable
+- name: com.github.kruise-apiserver.kruise-apiserver.pkg.apis.apps.v1alpha1.ImageListPullJob
+  scalar: untyped
+  list:
+    elementType:
+      namedType: __untyped_atomic_
+    elementRelationship: atomic
+  map:
+    elementType:
+      namedType: __untyped_deduced_
+    elementRelationship: separable
+- name: com.github.kruise-apiserver.kruise-apiserver.pkg.apis.apps.v1alpha1.ImagePullJob
+  scalar: untyped
+  list:
+    elementType:
+      namedType: __untyped_atomic_
+    elementRelationship: atomic
+  map:
+    elementType:
+      namedType: __untyped_deduced_
+    elementRelationship: separable
+- name: com.github.kruise-apiserver.kruise-apiserver.pkg.apis.apps.v1alpha1.NodeImage
+  scalar: untyped
+  list:
+    elementType:
+      namedType: __untyped_atomic_
+    elementRelationship: atomic
+  map:
+    elementType:
+      namedType: __untyped_deduced_
+    elementRelationship: separable
 - name: com.github.kruise-apiserver.kruise-apiserver.pkg.apis.apps.v1beta1.CloneSet
+  scalar: untyped
+  list:
+    elementType:
+      namedType: __untyped_atomic_
+    elementRelationship: atomic
+  map:
+    elementType:
+      namedType: __untyped_deduced_
+    elementRelationship: separable
+- name: com.github.kruise-apiserver.kruise-apiserver.pkg.apis.apps.v1beta1.ImageListPullJob
+  scalar: untyped
+  list:
+    elementType:
+      namedType: __untyped_atomic_
+    elementRelationship: atomic
+  map:
+    elementType:
+      namedType: __untyped_deduced_
+    elementRelationship: separable
+- name: com.github.kruise-apiserver.kruise-apiserver.pkg.apis.apps.v1beta1.ImagePullJob
+  scalar: untyped
+  list:
+    elementType:
+      namedType: __untyped_atomic_
+    elementRelationship: atomic
+  map:
+    elementType:
+      namedType: __untyped_deduced_
+    elementRelationship: separable
+- name: com.github.kruise-apiserver.kruise-apiserver.pkg.apis.apps.v1beta1.NodeImage
   scalar: untyped
   list:
     elementType:

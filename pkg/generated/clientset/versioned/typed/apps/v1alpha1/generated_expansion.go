@@ -19,3 +19,9 @@ limitations under the License.
 package v1alpha1
 
 type CloneSetExpansion interface{}
+
+type ImageListPullJobExpansion interface{}
+
+type ImagePullJobExpansion interface{}
+
+type NodeImageExpansion interface{}
