@@ -172,24 +172,24 @@ func TestStatusIsSeparateFromSpec(t *testing.T) {
 		t.Run(k.name, func(t *testing.T) {
 			client := resourceClient(c, k, "v1beta1")
 			obj := k.object(t, "v1beta1", "status")
-			setNested(obj, int64(5), "status", "observedGeneration")
+			setNested(obj, int64(5), k.statusPath()...)
 			created, err := client.Create(ctx, obj, metav1.CreateOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if g, _, _ := unstructured.NestedInt64(created.Object, "status", "observedGeneration"); g != 0 {
-				t.Fatalf("create kept status.observedGeneration=%d", g)
+			if g, _, _ := unstructured.NestedInt64(created.Object, k.statusPath()...); g != 0 {
+				t.Fatalf("create kept %v=%d", k.statusPath(), g)
 			}
 
 			withStatus := created.DeepCopy()
-			setNested(withStatus, int64(1), "status", "observedGeneration")
+			setNested(withStatus, int64(1), k.statusPath()...)
 			k.specChange(withStatus)
 			updatedStatus, err := client.UpdateStatus(ctx, withStatus, metav1.UpdateOptions{})
 			if err != nil {
 				t.Fatalf("update status: %v", err)
 			}
-			if g, _, _ := unstructured.NestedInt64(updatedStatus.Object, "status", "observedGeneration"); g != 1 {
-				t.Fatalf("/status did not store status: observedGeneration=%d", g)
+			if g, _, _ := unstructured.NestedInt64(updatedStatus.Object, k.statusPath()...); g != 1 {
+				t.Fatalf("/status did not store status: %v=%d", k.statusPath(), g)
 			}
 			spec, _, _ := unstructured.NestedMap(updatedStatus.Object, "spec")
 			createdSpec, _, _ := unstructured.NestedMap(created.Object, "spec")
@@ -199,13 +199,13 @@ func TestStatusIsSeparateFromSpec(t *testing.T) {
 
 			specUpdate := updatedStatus.DeepCopy()
 			k.specChange(specUpdate)
-			setNested(specUpdate, int64(42), "status", "observedGeneration")
+			setNested(specUpdate, int64(42), k.statusPath()...)
 			updated, err := client.Update(ctx, specUpdate, metav1.UpdateOptions{})
 			if err != nil {
 				t.Fatalf("update: %v", err)
 			}
-			if g, _, _ := unstructured.NestedInt64(updated.Object, "status", "observedGeneration"); g != 1 {
-				t.Fatalf("the main resource changed status.observedGeneration to %d", g)
+			if g, _, _ := unstructured.NestedInt64(updated.Object, k.statusPath()...); g != 1 {
+				t.Fatalf("the main resource changed %v to %d", k.statusPath(), g)
 			}
 			if updated.GetGeneration() != 2 {
 				t.Fatalf("a spec change left generation at %d", updated.GetGeneration())

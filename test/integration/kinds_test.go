@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"fmt"
+	"sort"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -29,6 +31,20 @@ type kind struct {
 	// distinct, when set, makes an object's spec its own, for kinds that
 	// refuse two objects selecting the same things.
 	distinct func(obj *unstructured.Unstructured)
+	// statusCounter is an integer status field the status tests write
+	// (status.observedGeneration when nil).
+	statusCounter []string
+	// normalize, when set, puts a manifest and what the server returns into
+	// the same canonical form before comparing them, for kinds the server
+	// canonicalizes (NodeImage sorts each image's tags, as OpenKruise does).
+	normalize func(obj map[string]interface{})
+}
+
+func (k kind) statusPath() []string {
+	if k.statusCounter != nil {
+		return k.statusCounter
+	}
+	return []string{"status", "observedGeneration"}
 }
 
 var versions = []string{"v1alpha1", "v1beta1"}
@@ -137,10 +153,124 @@ spec:
 			}
 		},
 	},
+	{
+		name: "ImagePullJob", resource: "imagepulljobs", group: "apps.kruise.io", namespaced: true,
+		manifests: map[string]string{
+			"v1alpha1": `
+apiVersion: apps.kruise.io/v1alpha1
+kind: ImagePullJob
+spec:
+  image: nginx:1.25
+  parallelism: 2
+  completionPolicy: {type: Always, activeDeadlineSeconds: 1200}
+`,
+			"v1beta1": `
+apiVersion: apps.kruise.io/v1beta1
+kind: ImagePullJob
+spec:
+  image: nginx:1.25
+  selector: {matchLabels: {pool: web}}
+  completionPolicy: {type: Never}
+  imagePullPolicy: Always
+`,
+		},
+		invalid: func(obj *unstructured.Unstructured) {
+			setNested(obj, "", "spec", "image")
+			setNested(obj, "10%", "spec", "parallelism")
+		},
+		invalidPaths:  []string{"spec.image", "spec.parallelism"},
+		statusCounter: []string{"status", "desired"},
+		specChange: func(obj *unstructured.Unstructured) {
+			setNested(obj, int64(5), "spec", "parallelism")
+		},
+	},
+	{
+		name: "ImageListPullJob", resource: "imagelistpulljobs", group: "apps.kruise.io", namespaced: true,
+		manifests: map[string]string{
+			"v1alpha1": `
+apiVersion: apps.kruise.io/v1alpha1
+kind: ImageListPullJob
+spec:
+  images: [nginx:1.25, busybox:1.36]
+  completionPolicy: {type: Always}
+`,
+			"v1beta1": `
+apiVersion: apps.kruise.io/v1beta1
+kind: ImageListPullJob
+spec:
+  images: [nginx:1.25, redis:7]
+  parallelism: 3
+  completionPolicy: {type: Always, ttlSecondsAfterFinished: 300}
+`,
+		},
+		invalid: func(obj *unstructured.Unstructured) {
+			setNested(obj, []interface{}{"nginx:1.25", "nginx:1.25"}, "spec", "images")
+			unstructured.RemoveNestedField(obj.Object, "spec", "completionPolicy")
+		},
+		invalidPaths:  []string{"spec.images[1]", "spec.completionPolicy"},
+		statusCounter: []string{"status", "desired"},
+		specChange: func(obj *unstructured.Unstructured) {
+			setNested(obj, []interface{}{"nginx:1.26"}, "spec", "images")
+		},
+	},
+	{
+		name: "NodeImage", resource: "nodeimages", group: "apps.kruise.io",
+		manifests: map[string]string{
+			"v1alpha1": `
+apiVersion: apps.kruise.io/v1alpha1
+kind: NodeImage
+spec:
+  images:
+    nginx:
+      tags:
+      - tag: "1.25"
+        version: 0
+        createdAt: "2026-11-01T00:00:00Z"
+        pullPolicy: {ttlSecondsAfterFinished: 600}
+`,
+			"v1beta1": `
+apiVersion: apps.kruise.io/v1beta1
+kind: NodeImage
+spec:
+  images:
+    nginx:
+      pullSecrets: [{namespace: default, name: regcred, mode: batch}]
+      tags:
+      - tag: "1.26"
+        version: 1
+        createdAt: "2026-11-01T00:00:00Z"
+        pullPolicy: {ttlSecondsAfterFinished: 600}
+`,
+		},
+		invalid: func(obj *unstructured.Unstructured) {
+			setNested(obj, []interface{}{
+				map[string]interface{}{"tag": "a", "version": int64(-1), "createdAt": "2026-11-01T00:00:00Z"},
+			}, "spec", "images", "nginx", "tags")
+		},
+		invalidPaths:  []string{"spec.images[nginx].tags[0].version", "spec.images[nginx].tags[0].pullPolicy.ttlSecondsAfterFinished"},
+		statusCounter: []string{"status", "desired"},
+		normalize:     sortNodeImageTags,
+		specChange: func(obj *unstructured.Unstructured) {
+			setNested(obj, map[string]interface{}{"tags": []interface{}{
+				map[string]interface{}{"tag": "latest", "version": int64(0), "createdAt": "2026-11-02T00:00:00Z", "pullPolicy": map[string]interface{}{"ttlSecondsAfterFinished": int64(60)}},
+			}}, "spec", "images", "busybox")
+		},
+	},
 }
 
 func setFirstContainerImage(obj *unstructured.Unstructured, image string) {
 	containers, _, _ := unstructured.NestedSlice(obj.Object, "spec", "template", "spec", "containers")
 	containers[0].(map[string]interface{})["image"] = image
 	setNested(obj, containers, "spec", "template", "spec", "containers")
+}
+
+func sortNodeImageTags(obj map[string]interface{}) {
+	images, _, _ := unstructured.NestedMap(obj, "spec", "images")
+	for name := range images {
+		tags, _, _ := unstructured.NestedSlice(obj, "spec", "images", name, "tags")
+		sort.Slice(tags, func(i, j int) bool {
+			return fmt.Sprint(tags[i].(map[string]interface{})["tag"]) < fmt.Sprint(tags[j].(map[string]interface{})["tag"])
+		})
+		_ = unstructured.SetNestedSlice(obj, tags, "spec", "images", name, "tags")
+	}
 }
