@@ -5,7 +5,10 @@
 package fuzzer
 
 import (
+	"encoding/json"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/randfill"
@@ -30,6 +33,18 @@ func Funcs(codecs runtimeserializer.CodecFactory) []interface{} {
 			c.FillNoCustom(r)
 			r.Mode = pick(c, "", apps.ReferenceObjectModeBatch)
 		},
+		func(s *apps.WorkloadSpreadScheduleStrategy, c randfill.Continue) {
+			c.FillNoCustom(s)
+			s.Type = pick(c, "", apps.AdaptiveWorkloadSpreadScheduleStrategyType, apps.FixedWorkloadSpreadScheduleStrategyType)
+		},
+		func(s *apps.WorkloadSpreadSubset, c randfill.Continue) {
+			c.FillNoCustom(s)
+			s.Patch = fillPodPatch(c)
+		},
+		func(s *apps.WorkloadSpreadSubsetStatus, c randfill.Continue) {
+			c.FillNoCustom(s)
+			s.Conditions = uniqueBy(s.Conditions, func(condition metav1.Condition) string { return condition.Type })
+		},
 	}
 }
 
@@ -42,6 +57,30 @@ func VersionedFuncs(codecs runtimeserializer.CodecFactory) []interface{} {
 			c.FillNoCustom(s)
 			s.Type = pick(c, "", v1alpha1.OnDeleteCloneSetUpdateStrategyType, v1alpha1.RecreateCloneSetUpdateStrategyType,
 				v1alpha1.InPlaceIfPossibleCloneSetUpdateStrategyType, v1alpha1.InPlaceOnlyCloneSetUpdateStrategyType)
+		},
+		func(s *v1alpha1.WorkloadSpreadScheduleStrategy, c randfill.Continue) {
+			c.FillNoCustom(s)
+			s.Type = pick(c, "", v1alpha1.AdaptiveWorkloadSpreadScheduleStrategyType, v1alpha1.FixedWorkloadSpreadScheduleStrategyType)
+		},
+		func(s *v1beta1.WorkloadSpreadScheduleStrategy, c randfill.Continue) {
+			c.FillNoCustom(s)
+			s.Type = pick(c, "", v1beta1.AdaptiveWorkloadSpreadScheduleStrategyType, v1beta1.FixedWorkloadSpreadScheduleStrategyType)
+		},
+		func(s *v1alpha1.WorkloadSpreadSubset, c randfill.Continue) {
+			c.FillNoCustom(s)
+			s.Patch = fillPodPatch(c)
+		},
+		func(s *v1beta1.WorkloadSpreadSubset, c randfill.Continue) {
+			c.FillNoCustom(s)
+			s.Patch = fillPodPatch(c)
+		},
+		func(s *v1alpha1.WorkloadSpreadSubsetStatus, c randfill.Continue) {
+			c.FillNoCustom(s)
+			s.Conditions = uniqueBy(s.Conditions, func(condition v1alpha1.WorkloadSpreadSubsetCondition) string { return string(condition.Type) })
+		},
+		func(s *v1beta1.WorkloadSpreadSubsetStatus, c randfill.Continue) {
+			c.FillNoCustom(s)
+			s.Conditions = uniqueBy(s.Conditions, func(condition metav1.Condition) string { return condition.Type })
 		},
 		func(s *v1beta1.CloneSetUpdateStrategy, c randfill.Continue) {
 			c.FillNoCustom(s)
@@ -101,6 +140,45 @@ func VersionedFuncs(codecs runtimeserializer.CodecFactory) []interface{} {
 
 func pick[T any](c randfill.Continue, values ...T) T {
 	return values[c.Intn(len(values))]
+}
+
+// uniqueBy keeps the first item of each key: validation rejects repeated
+// keys of list-map items (subset condition types, for one).
+func uniqueBy[T any](items []T, key func(T) string) []T {
+	if items == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	out := make([]T, 0, len(items))
+	for _, item := range items {
+		if k := key(item); !seen[k] {
+			seen[k] = true
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// fillPodPatch returns no patch or a small Pod patch, a JSON object in the
+// compact form a decoded request carries: random bytes would neither pass
+// validation nor survive re-encoding unchanged.
+func fillPodPatch(c randfill.Continue) *runtime.RawExtension {
+	if c.Bool() {
+		return nil
+	}
+	labels := map[string]string{}
+	for n := c.Intn(3); n > 0; n-- {
+		labels["example.com/"+c.String(8)] = c.String(8)
+	}
+	patch := map[string]interface{}{"metadata": map[string]interface{}{"labels": labels}}
+	if c.Bool() {
+		patch["spec"] = map[string]interface{}{"priorityClassName": c.String(10)}
+	}
+	raw, err := json.Marshal(patch)
+	if err != nil {
+		panic(err)
+	}
+	return &runtime.RawExtension{Raw: raw}
 }
 
 func fillIntOrString(c randfill.Continue) *intstr.IntOrString {
