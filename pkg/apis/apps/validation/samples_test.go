@@ -46,12 +46,14 @@ func validateHub(t *testing.T, obj runtime.Object) field.ErrorList {
 		return ValidateImageListPullJob(o)
 	case *apps.NodeImage:
 		return ValidateNodeImage(o)
+	case *apps.WorkloadSpread:
+		return ValidateWorkloadSpread(o)
 	}
 	t.Fatalf("no validation for %T", obj)
 	return nil
 }
 
-var sampleKinds = []string{"cloneset", "imagepulljob", "imagelistpulljob", "nodeimage"}
+var sampleKinds = []string{"cloneset", "imagepulljob", "imagelistpulljob", "nodeimage", "workloadspread"}
 
 func TestSharedSamplesAreValid(t *testing.T) {
 	for _, kind := range sampleKinds {
