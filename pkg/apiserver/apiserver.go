@@ -16,6 +16,7 @@ import (
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/apps/imagelistpulljob"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/apps/imagepulljob"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/apps/nodeimage"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/apps/workloadspread"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/policy/podunavailablebudget"
 )
 
@@ -112,6 +113,15 @@ func appsResources(optsGetter generic.RESTOptionsGetter) (map[string]rest.Storag
 	}
 	storage["nodeimages"] = nodeImages.NodeImage
 	storage["nodeimages/status"] = nodeImages.Status
+
+	// Subset patches are checked against the Pod template of a target
+	// CloneSet, read from this server's own CloneSet storage.
+	workloadspreads, err := workloadspread.NewStorage(Scheme, optsGetter, clonesets.CloneSet)
+	if err != nil {
+		return nil, fmt.Errorf("workloadspreads: %w", err)
+	}
+	storage["workloadspreads"] = workloadspreads.WorkloadSpread
+	storage["workloadspreads/status"] = workloadspreads.Status
 
 	return storage, nil
 }
