@@ -47,6 +47,7 @@ func validateHub(t *testing.T, obj runtime.Object) field.ErrorList {
 	case *apps.NodeImage:
 		return ValidateNodeImage(o)
 	case *apps.WorkloadSpread:
+		o.Namespace = "default"
 		return ValidateWorkloadSpread(o)
 	}
 	t.Fatalf("no validation for %T", obj)
