@@ -39,6 +39,7 @@ import (
 
 func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenAPIDefinition {
 	return map[string]common.OpenAPIDefinition{
+		v1alpha1.AdaptiveWorkloadSpreadStrategy{}.OpenAPIModelName():   schema_pkg_apis_apps_v1alpha1_AdaptiveWorkloadSpreadStrategy(ref),
 		v1alpha1.CloneSet{}.OpenAPIModelName():                         schema_pkg_apis_apps_v1alpha1_CloneSet(ref),
 		v1alpha1.CloneSetCondition{}.OpenAPIModelName():                schema_pkg_apis_apps_v1alpha1_CloneSetCondition(ref),
 		v1alpha1.CloneSetList{}.OpenAPIModelName():                     schema_pkg_apis_apps_v1alpha1_CloneSetList(ref),
@@ -75,10 +76,21 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.ReferenceObject{}.OpenAPIModelName():                  schema_pkg_apis_apps_v1alpha1_ReferenceObject(ref),
 		v1alpha1.SandboxConfig{}.OpenAPIModelName():                    schema_pkg_apis_apps_v1alpha1_SandboxConfig(ref),
 		v1alpha1.SyncStatus{}.OpenAPIModelName():                       schema_pkg_apis_apps_v1alpha1_SyncStatus(ref),
+		v1alpha1.TargetFilter{}.OpenAPIModelName():                     schema_pkg_apis_apps_v1alpha1_TargetFilter(ref),
+		v1alpha1.TargetReference{}.OpenAPIModelName():                  schema_pkg_apis_apps_v1alpha1_TargetReference(ref),
 		v1alpha1.UpdatePriorityOrderTerm{}.OpenAPIModelName():          schema_pkg_apis_apps_v1alpha1_UpdatePriorityOrderTerm(ref),
 		v1alpha1.UpdatePriorityStrategy{}.OpenAPIModelName():           schema_pkg_apis_apps_v1alpha1_UpdatePriorityStrategy(ref),
 		v1alpha1.UpdatePriorityWeightTerm{}.OpenAPIModelName():         schema_pkg_apis_apps_v1alpha1_UpdatePriorityWeightTerm(ref),
 		v1alpha1.UpdateScatterTerm{}.OpenAPIModelName():                schema_pkg_apis_apps_v1alpha1_UpdateScatterTerm(ref),
+		v1alpha1.WorkloadSpread{}.OpenAPIModelName():                   schema_pkg_apis_apps_v1alpha1_WorkloadSpread(ref),
+		v1alpha1.WorkloadSpreadList{}.OpenAPIModelName():               schema_pkg_apis_apps_v1alpha1_WorkloadSpreadList(ref),
+		v1alpha1.WorkloadSpreadScheduleStrategy{}.OpenAPIModelName():   schema_pkg_apis_apps_v1alpha1_WorkloadSpreadScheduleStrategy(ref),
+		v1alpha1.WorkloadSpreadSpec{}.OpenAPIModelName():               schema_pkg_apis_apps_v1alpha1_WorkloadSpreadSpec(ref),
+		v1alpha1.WorkloadSpreadStatus{}.OpenAPIModelName():             schema_pkg_apis_apps_v1alpha1_WorkloadSpreadStatus(ref),
+		v1alpha1.WorkloadSpreadSubset{}.OpenAPIModelName():             schema_pkg_apis_apps_v1alpha1_WorkloadSpreadSubset(ref),
+		v1alpha1.WorkloadSpreadSubsetCondition{}.OpenAPIModelName():    schema_pkg_apis_apps_v1alpha1_WorkloadSpreadSubsetCondition(ref),
+		v1alpha1.WorkloadSpreadSubsetStatus{}.OpenAPIModelName():       schema_pkg_apis_apps_v1alpha1_WorkloadSpreadSubsetStatus(ref),
+		v1beta1.AdaptiveWorkloadSpreadStrategy{}.OpenAPIModelName():    schema_pkg_apis_apps_v1beta1_AdaptiveWorkloadSpreadStrategy(ref),
 		v1beta1.CloneSet{}.OpenAPIModelName():                          schema_pkg_apis_apps_v1beta1_CloneSet(ref),
 		v1beta1.CloneSetCondition{}.OpenAPIModelName():                 schema_pkg_apis_apps_v1beta1_CloneSetCondition(ref),
 		v1beta1.CloneSetList{}.OpenAPIModelName():                      schema_pkg_apis_apps_v1beta1_CloneSetList(ref),
@@ -116,10 +128,19 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1beta1.RollingUpdateCloneSetStrategy{}.OpenAPIModelName():     schema_pkg_apis_apps_v1beta1_RollingUpdateCloneSetStrategy(ref),
 		v1beta1.SandboxConfig{}.OpenAPIModelName():                     schema_pkg_apis_apps_v1beta1_SandboxConfig(ref),
 		v1beta1.SyncStatus{}.OpenAPIModelName():                        schema_pkg_apis_apps_v1beta1_SyncStatus(ref),
+		v1beta1.TargetFilter{}.OpenAPIModelName():                      schema_pkg_apis_apps_v1beta1_TargetFilter(ref),
+		v1beta1.TargetReference{}.OpenAPIModelName():                   schema_pkg_apis_apps_v1beta1_TargetReference(ref),
 		v1beta1.UpdatePriorityOrderTerm{}.OpenAPIModelName():           schema_pkg_apis_apps_v1beta1_UpdatePriorityOrderTerm(ref),
 		v1beta1.UpdatePriorityStrategy{}.OpenAPIModelName():            schema_pkg_apis_apps_v1beta1_UpdatePriorityStrategy(ref),
 		v1beta1.UpdatePriorityWeightTerm{}.OpenAPIModelName():          schema_pkg_apis_apps_v1beta1_UpdatePriorityWeightTerm(ref),
 		v1beta1.UpdateScatterTerm{}.OpenAPIModelName():                 schema_pkg_apis_apps_v1beta1_UpdateScatterTerm(ref),
+		v1beta1.WorkloadSpread{}.OpenAPIModelName():                    schema_pkg_apis_apps_v1beta1_WorkloadSpread(ref),
+		v1beta1.WorkloadSpreadList{}.OpenAPIModelName():                schema_pkg_apis_apps_v1beta1_WorkloadSpreadList(ref),
+		v1beta1.WorkloadSpreadScheduleStrategy{}.OpenAPIModelName():    schema_pkg_apis_apps_v1beta1_WorkloadSpreadScheduleStrategy(ref),
+		v1beta1.WorkloadSpreadSpec{}.OpenAPIModelName():                schema_pkg_apis_apps_v1beta1_WorkloadSpreadSpec(ref),
+		v1beta1.WorkloadSpreadStatus{}.OpenAPIModelName():              schema_pkg_apis_apps_v1beta1_WorkloadSpreadStatus(ref),
+		v1beta1.WorkloadSpreadSubset{}.OpenAPIModelName():              schema_pkg_apis_apps_v1beta1_WorkloadSpreadSubset(ref),
+		v1beta1.WorkloadSpreadSubsetStatus{}.OpenAPIModelName():        schema_pkg_apis_apps_v1beta1_WorkloadSpreadSubsetStatus(ref),
 		policyv1alpha1.PodUnavailableBudget{}.OpenAPIModelName():       schema_pkg_apis_policy_v1alpha1_PodUnavailableBudget(ref),
 		policyv1alpha1.PodUnavailableBudgetList{}.OpenAPIModelName():   schema_pkg_apis_policy_v1alpha1_PodUnavailableBudgetList(ref),
 		policyv1alpha1.PodUnavailableBudgetSpec{}.OpenAPIModelName():   schema_pkg_apis_policy_v1alpha1_PodUnavailableBudgetSpec(ref),
@@ -453,6 +474,33 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		runtime.Unknown{}.OpenAPIModelName():                           schema_k8sio_apimachinery_pkg_runtime_Unknown(ref),
 		intstr.IntOrString{}.OpenAPIModelName():                        schema_apimachinery_pkg_util_intstr_IntOrString(ref),
 		version.Info{}.OpenAPIModelName():                              schema_k8sio_apimachinery_pkg_version_Info(ref),
+	}
+}
+
+func schema_pkg_apis_apps_v1alpha1_AdaptiveWorkloadSpreadStrategy(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "AdaptiveWorkloadSpreadStrategy tunes the Adaptive strategy.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"disableSimulationSchedule": {
+						SchemaProps: spec.SchemaProps{
+							Description: "DisableSimulationSchedule skips the check of a subset's node resources before a Pod is placed in it.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"rescheduleCriticalSeconds": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RescheduleCriticalSeconds is how long a Pod may stay unschedulable in its subset before it is moved to a later one.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+				},
+			},
+		},
 	}
 }
 
@@ -2488,6 +2536,84 @@ func schema_pkg_apis_apps_v1alpha1_SyncStatus(ref common.ReferenceCallback) comm
 	}
 }
 
+func schema_pkg_apis_apps_v1alpha1_TargetFilter(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "TargetFilter limits a WorkloadSpread to the workload's Pods that match Selector, and says where in the workload to read how many of them there should be.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"selector": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Selector picks the Pods that are spread; the others are left alone.",
+							Ref:         ref(metav1.LabelSelector{}.OpenAPIModelName()),
+						},
+					},
+					"replicasPathList": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "ReplicasPathList are dot-separated paths into the workload object (array elements by index, e.g. \"spec.tfReplicaSpecs.Worker.replicas\"); the sum of the integers found there is the replica count percentages are taken of. Empty means the workload's own replica count.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			metav1.LabelSelector{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_apps_v1alpha1_TargetReference(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "TargetReference names a workload in the same namespace.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion of the workload; only its group is significant.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind of the workload.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name of the workload.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"apiVersion", "kind", "name"},
+			},
+		},
+	}
+}
+
 func schema_pkg_apis_apps_v1alpha1_UpdatePriorityOrderTerm(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -2615,6 +2741,501 @@ func schema_pkg_apis_apps_v1alpha1_UpdateScatterTerm(ref common.ReferenceCallbac
 					},
 				},
 				Required: []string{"key", "value"},
+			},
+		},
+	}
+}
+
+func schema_pkg_apis_apps_v1alpha1_WorkloadSpread(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "WorkloadSpread spreads the Pods of one workload over subsets of nodes (zones, node pools, ...), capping how many Pods each subset gets and patching the Pods placed in it.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"spec": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(v1alpha1.WorkloadSpreadSpec{}.OpenAPIModelName()),
+						},
+					},
+					"status": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(v1alpha1.WorkloadSpreadStatus{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.WorkloadSpreadSpec{}.OpenAPIModelName(), v1alpha1.WorkloadSpreadStatus{}.OpenAPIModelName(), metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_apps_v1alpha1_WorkloadSpreadList(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "WorkloadSpreadList is a list of WorkloadSpreads.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ListMeta{}.OpenAPIModelName()),
+						},
+					},
+					"items": {
+						SchemaProps: spec.SchemaProps{
+							Type: []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.WorkloadSpread{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"items"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.WorkloadSpread{}.OpenAPIModelName(), metav1.ListMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_apps_v1alpha1_WorkloadSpreadScheduleStrategy(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "WorkloadSpreadScheduleStrategy selects and tunes the schedule strategy.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"type": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Type is Adaptive, Fixed or empty (Fixed).\n\nPossible enum values:\n - `\"Adaptive\"` moves Pods that stay unschedulable to a later subset, and may check a subset's capacity before placing a Pod there.\n - `\"Fixed\"` keeps Pods where they were placed. An empty type means the same.",
+							Type:        []string{"string"},
+							Format:      "",
+							Enum:        []interface{}{"Adaptive", "Fixed"},
+						},
+					},
+					"adaptive": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Adaptive tunes the Adaptive strategy; it may only be set with it.",
+							Ref:         ref(v1alpha1.AdaptiveWorkloadSpreadStrategy{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.AdaptiveWorkloadSpreadStrategy{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_apps_v1alpha1_WorkloadSpreadSpec(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "WorkloadSpreadSpec is the desired spread.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"targetRef": {
+						SchemaProps: spec.SchemaProps{
+							Description: "TargetReference is the workload whose Pods are spread. Its group, kind and name cannot change.",
+							Ref:         ref(v1alpha1.TargetReference{}.OpenAPIModelName()),
+						},
+					},
+					"targetFilter": {
+						SchemaProps: spec.SchemaProps{
+							Description: "TargetFilter narrows the spread to some of the workload's Pods.",
+							Ref:         ref(v1alpha1.TargetFilter{}.OpenAPIModelName()),
+						},
+					},
+					"subsets": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-map-keys": []interface{}{
+									"name",
+								},
+								"x-kubernetes-list-type":       "map",
+								"x-kubernetes-patch-merge-key": "name",
+								"x-kubernetes-patch-strategy":  "merge",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Subsets are tried in order for every new Pod.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.WorkloadSpreadSubset{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"scheduleStrategy": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ScheduleStrategy says whether Pods that cannot be scheduled in their subset are moved on to the next one.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1alpha1.WorkloadSpreadScheduleStrategy{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"targetRef", "subsets"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.TargetFilter{}.OpenAPIModelName(), v1alpha1.TargetReference{}.OpenAPIModelName(), v1alpha1.WorkloadSpreadScheduleStrategy{}.OpenAPIModelName(), v1alpha1.WorkloadSpreadSubset{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_apps_v1alpha1_WorkloadSpreadStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "WorkloadSpreadStatus is the observed spread.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"observedGeneration": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ObservedGeneration is the generation the controller last acted on.",
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
+					"subsetStatuses": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "SubsetStatuses holds one entry per subset, in spec order.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.WorkloadSpreadSubsetStatus{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"versionedSubsetStatuses": {
+						SchemaProps: spec.SchemaProps{
+							Description: "VersionedSubsetStatuses holds subset statuses per Pod template version, so that Pods of the old and the new version are counted apart during a rolling update.",
+							Type:        []string{"object"},
+							AdditionalProperties: &spec.SchemaOrBool{
+								Allows: true,
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type: []string{"array"},
+										Items: &spec.SchemaOrArray{
+											Schema: &spec.Schema{
+												SchemaProps: spec.SchemaProps{
+													Ref: ref(v1alpha1.WorkloadSpreadSubsetStatus{}.OpenAPIModelName()),
+												},
+											},
+										},
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.WorkloadSpreadSubsetStatus{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_apps_v1alpha1_WorkloadSpreadSubset(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "WorkloadSpreadSubset is one group of nodes and what Pods placed there get.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name identifies the subset; names are unique within a WorkloadSpread.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"requiredNodeSelectorTerm": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RequiredNodeSelectorTerm is ANDed into every required node selector term of the Pods placed in the subset.",
+							Ref:         ref(corev1.NodeSelectorTerm{}.OpenAPIModelName()),
+						},
+					},
+					"preferredNodeSelectorTerms": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "PreferredNodeSelectorTerms are added to the Pods' preferred node affinity.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(corev1.PreferredSchedulingTerm{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"tolerations": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Tolerations are added to the Pods placed in the subset.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(corev1.Toleration{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"maxReplicas": {
+						SchemaProps: spec.SchemaProps{
+							Description: "MaxReplicas caps the Pods in the subset: a number, or a percentage of the workload's replicas (rounded up). Unset means no cap.",
+							Ref:         ref(intstr.IntOrString{}.OpenAPIModelName()),
+						},
+					},
+					"patch": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-map-type":       "atomic",
+								"x-kubernetes-patch-strategy": "replace",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Patch is a strategic merge patch, a JSON object, applied to the Pods placed in the subset. It has no schema of its own, so patches of a WorkloadSpread (strategic or server-side apply) replace it whole. OpenKruise's Go type is not a pointer; this one is, so that a subset without a patch is written without one rather than as \"patch\": null, as OpenKruise's CRD stores it.",
+							Ref:         ref(runtime.RawExtension{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"name"},
+			},
+		},
+		Dependencies: []string{
+			corev1.NodeSelectorTerm{}.OpenAPIModelName(), corev1.PreferredSchedulingTerm{}.OpenAPIModelName(), corev1.Toleration{}.OpenAPIModelName(), runtime.RawExtension{}.OpenAPIModelName(), intstr.IntOrString{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_apps_v1alpha1_WorkloadSpreadSubsetCondition(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "WorkloadSpreadSubsetCondition is one observation of a subset's state.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"type": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Type of the condition.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"status": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Status is True, False or Unknown.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"lastTransitionTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "LastTransitionTime is when the status last changed.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"reason": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Reason is a machine-readable reason for the last transition.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"message": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Message is a human-readable explanation.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"type", "status"},
+			},
+		},
+		Dependencies: []string{
+			metav1.Time{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_apps_v1alpha1_WorkloadSpreadSubsetStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "WorkloadSpreadSubsetStatus is the observed state of one subset.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name of the subset.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"replicas": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Replicas is the number of active Pods in the subset.",
+							Default:     0,
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"conditions": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-map-keys": []interface{}{
+									"type",
+								},
+								"x-kubernetes-list-type": "map",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Conditions of the subset, one per type.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1alpha1.WorkloadSpreadSubsetCondition{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"missingReplicas": {
+						SchemaProps: spec.SchemaProps{
+							Description: "MissingReplicas is how many more Pods the subset may take; -1 means no cap.",
+							Default:     0,
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"creatingPods": {
+						SchemaProps: spec.SchemaProps{
+							Description: "CreatingPods are Pods placed in the subset at admission that the controller has not seen yet, by name, with the time of admission.",
+							Type:        []string{"object"},
+							AdditionalProperties: &spec.SchemaOrBool{
+								Allows: true,
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(metav1.Time{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"deletingPods": {
+						SchemaProps: spec.SchemaProps{
+							Description: "DeletingPods are Pods being deleted from the subset that the controller has not seen gone yet.",
+							Type:        []string{"object"},
+							AdditionalProperties: &spec.SchemaOrBool{
+								Allows: true,
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(metav1.Time{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"name", "replicas", "missingReplicas"},
+			},
+		},
+		Dependencies: []string{
+			v1alpha1.WorkloadSpreadSubsetCondition{}.OpenAPIModelName(), metav1.Time{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_apps_v1beta1_AdaptiveWorkloadSpreadStrategy(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "AdaptiveWorkloadSpreadStrategy tunes the Adaptive strategy.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"disableSimulationSchedule": {
+						SchemaProps: spec.SchemaProps{
+							Description: "DisableSimulationSchedule skips the check of a subset's node resources before a Pod is placed in it.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"rescheduleCriticalSeconds": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RescheduleCriticalSeconds is how long a Pod may stay unschedulable in its subset before it is moved to a later one.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+				},
 			},
 		},
 	}
@@ -4695,6 +5316,84 @@ func schema_pkg_apis_apps_v1beta1_SyncStatus(ref common.ReferenceCallback) commo
 	}
 }
 
+func schema_pkg_apis_apps_v1beta1_TargetFilter(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "TargetFilter limits a WorkloadSpread to the workload's Pods that match Selector, and says where in the workload to read how many of them there should be.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"selector": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Selector picks the Pods that are spread; the others are left alone.",
+							Ref:         ref(metav1.LabelSelector{}.OpenAPIModelName()),
+						},
+					},
+					"replicasPathList": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "ReplicasPathList are dot-separated paths into the workload object (array elements by index, e.g. \"spec.tfReplicaSpecs.Worker.replicas\"); the sum of the integers found there is the replica count percentages are taken of. Empty means the workload's own replica count.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			metav1.LabelSelector{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_apps_v1beta1_TargetReference(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "TargetReference names a workload in the same namespace. PersistentPodState refers to its StatefulSet with the same type (upstream declares it there).",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion of the workload; only its group is significant.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind of the workload.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name of the workload.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"apiVersion", "kind", "name"},
+			},
+		},
+	}
+}
+
 func schema_pkg_apis_apps_v1beta1_UpdatePriorityOrderTerm(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -4824,6 +5523,422 @@ func schema_pkg_apis_apps_v1beta1_UpdateScatterTerm(ref common.ReferenceCallback
 				Required: []string{"key", "value"},
 			},
 		},
+	}
+}
+
+func schema_pkg_apis_apps_v1beta1_WorkloadSpread(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "WorkloadSpread spreads the Pods of one workload over subsets of nodes (zones, node pools, ...), capping how many Pods each subset gets and patching the Pods placed in it.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"spec": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(v1beta1.WorkloadSpreadSpec{}.OpenAPIModelName()),
+						},
+					},
+					"status": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(v1beta1.WorkloadSpreadStatus{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1beta1.WorkloadSpreadSpec{}.OpenAPIModelName(), v1beta1.WorkloadSpreadStatus{}.OpenAPIModelName(), metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_apps_v1beta1_WorkloadSpreadList(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "WorkloadSpreadList is a list of WorkloadSpreads.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ListMeta{}.OpenAPIModelName()),
+						},
+					},
+					"items": {
+						SchemaProps: spec.SchemaProps{
+							Type: []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1beta1.WorkloadSpread{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"items"},
+			},
+		},
+		Dependencies: []string{
+			v1beta1.WorkloadSpread{}.OpenAPIModelName(), metav1.ListMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_apps_v1beta1_WorkloadSpreadScheduleStrategy(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "WorkloadSpreadScheduleStrategy selects and tunes the schedule strategy.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"type": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Type is Adaptive, Fixed or empty (Fixed).\n\nPossible enum values:\n - `\"Adaptive\"` moves Pods that stay unschedulable to a later subset, and may check a subset's capacity before placing a Pod there.\n - `\"Fixed\"` keeps Pods where they were placed. An empty type means the same.",
+							Type:        []string{"string"},
+							Format:      "",
+							Enum:        []interface{}{"Adaptive", "Fixed"},
+						},
+					},
+					"adaptive": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Adaptive tunes the Adaptive strategy; it may only be set with it.",
+							Ref:         ref(v1beta1.AdaptiveWorkloadSpreadStrategy{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1beta1.AdaptiveWorkloadSpreadStrategy{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_apps_v1beta1_WorkloadSpreadSpec(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "WorkloadSpreadSpec is the desired spread.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"targetRef": {
+						SchemaProps: spec.SchemaProps{
+							Description: "TargetReference is the workload whose Pods are spread. Its group, kind and name cannot change.",
+							Ref:         ref(v1beta1.TargetReference{}.OpenAPIModelName()),
+						},
+					},
+					"targetFilter": {
+						SchemaProps: spec.SchemaProps{
+							Description: "TargetFilter narrows the spread to some of the workload's Pods.",
+							Ref:         ref(v1beta1.TargetFilter{}.OpenAPIModelName()),
+						},
+					},
+					"subsets": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-map-keys": []interface{}{
+									"name",
+								},
+								"x-kubernetes-list-type":       "map",
+								"x-kubernetes-patch-merge-key": "name",
+								"x-kubernetes-patch-strategy":  "merge",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Subsets are tried in order for every new Pod.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1beta1.WorkloadSpreadSubset{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"scheduleStrategy": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ScheduleStrategy says whether Pods that cannot be scheduled in their subset are moved on to the next one.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1beta1.WorkloadSpreadScheduleStrategy{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"targetRef", "subsets"},
+			},
+		},
+		Dependencies: []string{
+			v1beta1.TargetFilter{}.OpenAPIModelName(), v1beta1.TargetReference{}.OpenAPIModelName(), v1beta1.WorkloadSpreadScheduleStrategy{}.OpenAPIModelName(), v1beta1.WorkloadSpreadSubset{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_apps_v1beta1_WorkloadSpreadStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "WorkloadSpreadStatus is the observed spread.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"observedGeneration": {
+						SchemaProps: spec.SchemaProps{
+							Description: "ObservedGeneration is the generation the controller last acted on.",
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
+					"subsetStatuses": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "SubsetStatuses holds one entry per subset, in spec order.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1beta1.WorkloadSpreadSubsetStatus{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"versionedSubsetStatuses": {
+						SchemaProps: spec.SchemaProps{
+							Description: "VersionedSubsetStatuses holds subset statuses per Pod template version, so that Pods of the old and the new version are counted apart during a rolling update.",
+							Type:        []string{"object"},
+							AdditionalProperties: &spec.SchemaOrBool{
+								Allows: true,
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type: []string{"array"},
+										Items: &spec.SchemaOrArray{
+											Schema: &spec.Schema{
+												SchemaProps: spec.SchemaProps{
+													Ref: ref(v1beta1.WorkloadSpreadSubsetStatus{}.OpenAPIModelName()),
+												},
+											},
+										},
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1beta1.WorkloadSpreadSubsetStatus{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_apps_v1beta1_WorkloadSpreadSubset(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "WorkloadSpreadSubset is one group of nodes and what Pods placed there get.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name identifies the subset; names are unique within a WorkloadSpread.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"requiredNodeSelector": {
+						SchemaProps: spec.SchemaProps{
+							Description: "RequiredNodeSelector is ANDed into every required node selector term of the Pods placed in the subset (v1alpha1: requiredNodeSelectorTerm).",
+							Ref:         ref(corev1.NodeSelectorTerm{}.OpenAPIModelName()),
+						},
+					},
+					"preferredNodeSelector": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "PreferredNodeSelector is added to the Pods' preferred node affinity (v1alpha1: preferredNodeSelectorTerms).",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(corev1.PreferredSchedulingTerm{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"tolerations": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Tolerations are added to the Pods placed in the subset.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(corev1.Toleration{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"maxReplicas": {
+						SchemaProps: spec.SchemaProps{
+							Description: "MaxReplicas caps the Pods in the subset: a number, or a percentage of the workload's replicas (rounded up). Unset means no cap.",
+							Ref:         ref(intstr.IntOrString{}.OpenAPIModelName()),
+						},
+					},
+					"patch": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-map-type":       "atomic",
+								"x-kubernetes-patch-strategy": "replace",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Patch is a strategic merge patch, a JSON object, applied to the Pods placed in the subset. It has no schema of its own, so patches of a WorkloadSpread (strategic or server-side apply) replace it whole. OpenKruise's Go type is not a pointer; this one is, so that a subset without a patch is written without one rather than as \"patch\": null, as OpenKruise's CRD stores it.",
+							Ref:         ref(runtime.RawExtension{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"name"},
+			},
+		},
+		Dependencies: []string{
+			corev1.NodeSelectorTerm{}.OpenAPIModelName(), corev1.PreferredSchedulingTerm{}.OpenAPIModelName(), corev1.Toleration{}.OpenAPIModelName(), runtime.RawExtension{}.OpenAPIModelName(), intstr.IntOrString{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_apps_v1beta1_WorkloadSpreadSubsetStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "WorkloadSpreadSubsetStatus is the observed state of one subset.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name of the subset.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"replicas": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Replicas is the number of active Pods in the subset.",
+							Default:     0,
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"conditions": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-map-keys": []interface{}{
+									"type",
+								},
+								"x-kubernetes-list-type": "map",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Conditions of the subset, one per type.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(metav1.Condition{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"missingReplicas": {
+						SchemaProps: spec.SchemaProps{
+							Description: "MissingReplicas is how many more Pods the subset may take; -1 means no cap.",
+							Default:     0,
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"creatingPods": {
+						SchemaProps: spec.SchemaProps{
+							Description: "CreatingPods are Pods placed in the subset at admission that the controller has not seen yet, by name, with the time of admission.",
+							Type:        []string{"object"},
+							AdditionalProperties: &spec.SchemaOrBool{
+								Allows: true,
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(metav1.Time{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"deletingPods": {
+						SchemaProps: spec.SchemaProps{
+							Description: "DeletingPods are Pods being deleted from the subset that the controller has not seen gone yet.",
+							Type:        []string{"object"},
+							AdditionalProperties: &spec.SchemaOrBool{
+								Allows: true,
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(metav1.Time{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"name", "replicas", "missingReplicas"},
+			},
+		},
+		Dependencies: []string{
+			metav1.Condition{}.OpenAPIModelName(), metav1.Time{}.OpenAPIModelName()},
 	}
 }
 

@@ -39,6 +39,16 @@ func init() {
 // RegisterConversions adds conversion functions to the given scheme.
 // Public to allow building arbitrary schemes.
 func RegisterConversions(s *runtime.Scheme) error {
+	if err := s.AddGeneratedConversionFunc((*AdaptiveWorkloadSpreadStrategy)(nil), (*apps.AdaptiveWorkloadSpreadStrategy)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_AdaptiveWorkloadSpreadStrategy_To_apps_AdaptiveWorkloadSpreadStrategy(a.(*AdaptiveWorkloadSpreadStrategy), b.(*apps.AdaptiveWorkloadSpreadStrategy), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*apps.AdaptiveWorkloadSpreadStrategy)(nil), (*AdaptiveWorkloadSpreadStrategy)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_apps_AdaptiveWorkloadSpreadStrategy_To_v1alpha1_AdaptiveWorkloadSpreadStrategy(a.(*apps.AdaptiveWorkloadSpreadStrategy), b.(*AdaptiveWorkloadSpreadStrategy), scope)
+	}); err != nil {
+		return err
+	}
 	if err := s.AddGeneratedConversionFunc((*CloneSetCondition)(nil), (*apps.CloneSetCondition)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_v1alpha1_CloneSetCondition_To_apps_CloneSetCondition(a.(*CloneSetCondition), b.(*apps.CloneSetCondition), scope)
 	}); err != nil {
@@ -354,6 +364,26 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.AddGeneratedConversionFunc((*TargetFilter)(nil), (*apps.TargetFilter)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_TargetFilter_To_apps_TargetFilter(a.(*TargetFilter), b.(*apps.TargetFilter), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*apps.TargetFilter)(nil), (*TargetFilter)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_apps_TargetFilter_To_v1alpha1_TargetFilter(a.(*apps.TargetFilter), b.(*TargetFilter), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*TargetReference)(nil), (*apps.TargetReference)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_TargetReference_To_apps_TargetReference(a.(*TargetReference), b.(*apps.TargetReference), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*apps.TargetReference)(nil), (*TargetReference)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_apps_TargetReference_To_v1alpha1_TargetReference(a.(*apps.TargetReference), b.(*TargetReference), scope)
+	}); err != nil {
+		return err
+	}
 	if err := s.AddGeneratedConversionFunc((*UpdatePriorityOrderTerm)(nil), (*apps.UpdatePriorityOrderTerm)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_v1alpha1_UpdatePriorityOrderTerm_To_apps_UpdatePriorityOrderTerm(a.(*UpdatePriorityOrderTerm), b.(*apps.UpdatePriorityOrderTerm), scope)
 	}); err != nil {
@@ -394,6 +424,66 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.AddGeneratedConversionFunc((*WorkloadSpreadList)(nil), (*apps.WorkloadSpreadList)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_WorkloadSpreadList_To_apps_WorkloadSpreadList(a.(*WorkloadSpreadList), b.(*apps.WorkloadSpreadList), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*apps.WorkloadSpreadList)(nil), (*WorkloadSpreadList)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_apps_WorkloadSpreadList_To_v1alpha1_WorkloadSpreadList(a.(*apps.WorkloadSpreadList), b.(*WorkloadSpreadList), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*WorkloadSpreadScheduleStrategy)(nil), (*apps.WorkloadSpreadScheduleStrategy)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_WorkloadSpreadScheduleStrategy_To_apps_WorkloadSpreadScheduleStrategy(a.(*WorkloadSpreadScheduleStrategy), b.(*apps.WorkloadSpreadScheduleStrategy), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*apps.WorkloadSpreadScheduleStrategy)(nil), (*WorkloadSpreadScheduleStrategy)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_apps_WorkloadSpreadScheduleStrategy_To_v1alpha1_WorkloadSpreadScheduleStrategy(a.(*apps.WorkloadSpreadScheduleStrategy), b.(*WorkloadSpreadScheduleStrategy), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*WorkloadSpreadSpec)(nil), (*apps.WorkloadSpreadSpec)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_WorkloadSpreadSpec_To_apps_WorkloadSpreadSpec(a.(*WorkloadSpreadSpec), b.(*apps.WorkloadSpreadSpec), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*apps.WorkloadSpreadSpec)(nil), (*WorkloadSpreadSpec)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_apps_WorkloadSpreadSpec_To_v1alpha1_WorkloadSpreadSpec(a.(*apps.WorkloadSpreadSpec), b.(*WorkloadSpreadSpec), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*WorkloadSpreadStatus)(nil), (*apps.WorkloadSpreadStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_WorkloadSpreadStatus_To_apps_WorkloadSpreadStatus(a.(*WorkloadSpreadStatus), b.(*apps.WorkloadSpreadStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*apps.WorkloadSpreadStatus)(nil), (*WorkloadSpreadStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_apps_WorkloadSpreadStatus_To_v1alpha1_WorkloadSpreadStatus(a.(*apps.WorkloadSpreadStatus), b.(*WorkloadSpreadStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*WorkloadSpreadSubsetStatus)(nil), (*apps.WorkloadSpreadSubsetStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_WorkloadSpreadSubsetStatus_To_apps_WorkloadSpreadSubsetStatus(a.(*WorkloadSpreadSubsetStatus), b.(*apps.WorkloadSpreadSubsetStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*apps.WorkloadSpreadSubsetStatus)(nil), (*WorkloadSpreadSubsetStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_apps_WorkloadSpreadSubsetStatus_To_v1alpha1_WorkloadSpreadSubsetStatus(a.(*apps.WorkloadSpreadSubsetStatus), b.(*WorkloadSpreadSubsetStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddConversionFunc((*[]apps.WorkloadSpreadSubsetStatus)(nil), (*[]WorkloadSpreadSubsetStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_Slice_apps_WorkloadSpreadSubsetStatus_To_Slice_v1alpha1_WorkloadSpreadSubsetStatus(a.(*[]apps.WorkloadSpreadSubsetStatus), b.(*[]WorkloadSpreadSubsetStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddConversionFunc((*[]WorkloadSpreadSubsetStatus)(nil), (*[]apps.WorkloadSpreadSubsetStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_Slice_v1alpha1_WorkloadSpreadSubsetStatus_To_Slice_apps_WorkloadSpreadSubsetStatus(a.(*[]WorkloadSpreadSubsetStatus), b.(*[]apps.WorkloadSpreadSubsetStatus), scope)
+	}); err != nil {
+		return err
+	}
 	if err := s.AddConversionFunc((*apps.CloneSetScaleStrategy)(nil), (*CloneSetScaleStrategy)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_apps_CloneSetScaleStrategy_To_v1alpha1_CloneSetScaleStrategy(a.(*apps.CloneSetScaleStrategy), b.(*CloneSetScaleStrategy), scope)
 	}); err != nil {
@@ -419,6 +509,21 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.AddConversionFunc((*apps.WorkloadSpreadSubset)(nil), (*WorkloadSpreadSubset)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_apps_WorkloadSpreadSubset_To_v1alpha1_WorkloadSpreadSubset(a.(*apps.WorkloadSpreadSubset), b.(*WorkloadSpreadSubset), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddConversionFunc((*apps.WorkloadSpread)(nil), (*WorkloadSpread)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_apps_WorkloadSpread_To_v1alpha1_WorkloadSpread(a.(*apps.WorkloadSpread), b.(*WorkloadSpread), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddConversionFunc((*v1.Condition)(nil), (*WorkloadSpreadSubsetCondition)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1_Condition_To_v1alpha1_WorkloadSpreadSubsetCondition(a.(*v1.Condition), b.(*WorkloadSpreadSubsetCondition), scope)
+	}); err != nil {
+		return err
+	}
 	if err := s.AddConversionFunc((*CloneSetScaleStrategy)(nil), (*apps.CloneSetScaleStrategy)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_v1alpha1_CloneSetScaleStrategy_To_apps_CloneSetScaleStrategy(a.(*CloneSetScaleStrategy), b.(*apps.CloneSetScaleStrategy), scope)
 	}); err != nil {
@@ -439,7 +544,42 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.AddConversionFunc((*WorkloadSpreadSubsetCondition)(nil), (*v1.Condition)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_WorkloadSpreadSubsetCondition_To_v1_Condition(a.(*WorkloadSpreadSubsetCondition), b.(*v1.Condition), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddConversionFunc((*WorkloadSpreadSubset)(nil), (*apps.WorkloadSpreadSubset)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_WorkloadSpreadSubset_To_apps_WorkloadSpreadSubset(a.(*WorkloadSpreadSubset), b.(*apps.WorkloadSpreadSubset), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddConversionFunc((*WorkloadSpread)(nil), (*apps.WorkloadSpread)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_WorkloadSpread_To_apps_WorkloadSpread(a.(*WorkloadSpread), b.(*apps.WorkloadSpread), scope)
+	}); err != nil {
+		return err
+	}
 	return nil
+}
+
+func autoConvert_v1alpha1_AdaptiveWorkloadSpreadStrategy_To_apps_AdaptiveWorkloadSpreadStrategy(in *AdaptiveWorkloadSpreadStrategy, out *apps.AdaptiveWorkloadSpreadStrategy, s conversion.Scope) error {
+	*out = *(*apps.AdaptiveWorkloadSpreadStrategy)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1alpha1_AdaptiveWorkloadSpreadStrategy_To_apps_AdaptiveWorkloadSpreadStrategy is an autogenerated conversion function.
+func Convert_v1alpha1_AdaptiveWorkloadSpreadStrategy_To_apps_AdaptiveWorkloadSpreadStrategy(in *AdaptiveWorkloadSpreadStrategy, out *apps.AdaptiveWorkloadSpreadStrategy, s conversion.Scope) error {
+	return autoConvert_v1alpha1_AdaptiveWorkloadSpreadStrategy_To_apps_AdaptiveWorkloadSpreadStrategy(in, out, s)
+}
+
+func autoConvert_apps_AdaptiveWorkloadSpreadStrategy_To_v1alpha1_AdaptiveWorkloadSpreadStrategy(in *apps.AdaptiveWorkloadSpreadStrategy, out *AdaptiveWorkloadSpreadStrategy, s conversion.Scope) error {
+	*out = *(*AdaptiveWorkloadSpreadStrategy)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_apps_AdaptiveWorkloadSpreadStrategy_To_v1alpha1_AdaptiveWorkloadSpreadStrategy is an autogenerated conversion function.
+func Convert_apps_AdaptiveWorkloadSpreadStrategy_To_v1alpha1_AdaptiveWorkloadSpreadStrategy(in *apps.AdaptiveWorkloadSpreadStrategy, out *AdaptiveWorkloadSpreadStrategy, s conversion.Scope) error {
+	return autoConvert_apps_AdaptiveWorkloadSpreadStrategy_To_v1alpha1_AdaptiveWorkloadSpreadStrategy(in, out, s)
 }
 
 func autoConvert_v1alpha1_CloneSet_To_apps_CloneSet(in *CloneSet, out *apps.CloneSet, s conversion.Scope) error {
@@ -1303,6 +1443,46 @@ func Convert_apps_SyncStatus_To_v1alpha1_SyncStatus(in *apps.SyncStatus, out *Sy
 	return autoConvert_apps_SyncStatus_To_v1alpha1_SyncStatus(in, out, s)
 }
 
+func autoConvert_v1alpha1_TargetFilter_To_apps_TargetFilter(in *TargetFilter, out *apps.TargetFilter, s conversion.Scope) error {
+	*out = *(*apps.TargetFilter)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1alpha1_TargetFilter_To_apps_TargetFilter is an autogenerated conversion function.
+func Convert_v1alpha1_TargetFilter_To_apps_TargetFilter(in *TargetFilter, out *apps.TargetFilter, s conversion.Scope) error {
+	return autoConvert_v1alpha1_TargetFilter_To_apps_TargetFilter(in, out, s)
+}
+
+func autoConvert_apps_TargetFilter_To_v1alpha1_TargetFilter(in *apps.TargetFilter, out *TargetFilter, s conversion.Scope) error {
+	*out = *(*TargetFilter)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_apps_TargetFilter_To_v1alpha1_TargetFilter is an autogenerated conversion function.
+func Convert_apps_TargetFilter_To_v1alpha1_TargetFilter(in *apps.TargetFilter, out *TargetFilter, s conversion.Scope) error {
+	return autoConvert_apps_TargetFilter_To_v1alpha1_TargetFilter(in, out, s)
+}
+
+func autoConvert_v1alpha1_TargetReference_To_apps_TargetReference(in *TargetReference, out *apps.TargetReference, s conversion.Scope) error {
+	*out = *(*apps.TargetReference)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1alpha1_TargetReference_To_apps_TargetReference is an autogenerated conversion function.
+func Convert_v1alpha1_TargetReference_To_apps_TargetReference(in *TargetReference, out *apps.TargetReference, s conversion.Scope) error {
+	return autoConvert_v1alpha1_TargetReference_To_apps_TargetReference(in, out, s)
+}
+
+func autoConvert_apps_TargetReference_To_v1alpha1_TargetReference(in *apps.TargetReference, out *TargetReference, s conversion.Scope) error {
+	*out = *(*TargetReference)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_apps_TargetReference_To_v1alpha1_TargetReference is an autogenerated conversion function.
+func Convert_apps_TargetReference_To_v1alpha1_TargetReference(in *apps.TargetReference, out *TargetReference, s conversion.Scope) error {
+	return autoConvert_apps_TargetReference_To_v1alpha1_TargetReference(in, out, s)
+}
+
 func autoConvert_v1alpha1_UpdatePriorityOrderTerm_To_apps_UpdatePriorityOrderTerm(in *UpdatePriorityOrderTerm, out *apps.UpdatePriorityOrderTerm, s conversion.Scope) error {
 	*out = *(*apps.UpdatePriorityOrderTerm)(unsafe.Pointer(in))
 	return nil
@@ -1381,4 +1561,260 @@ func autoConvert_apps_UpdateScatterTerm_To_v1alpha1_UpdateScatterTerm(in *apps.U
 // Convert_apps_UpdateScatterTerm_To_v1alpha1_UpdateScatterTerm is an autogenerated conversion function.
 func Convert_apps_UpdateScatterTerm_To_v1alpha1_UpdateScatterTerm(in *apps.UpdateScatterTerm, out *UpdateScatterTerm, s conversion.Scope) error {
 	return autoConvert_apps_UpdateScatterTerm_To_v1alpha1_UpdateScatterTerm(in, out, s)
+}
+
+func autoConvert_v1alpha1_WorkloadSpread_To_apps_WorkloadSpread(in *WorkloadSpread, out *apps.WorkloadSpread, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	if err := Convert_v1alpha1_WorkloadSpreadSpec_To_apps_WorkloadSpreadSpec(&in.Spec, &out.Spec, s); err != nil {
+		return err
+	}
+	if err := Convert_v1alpha1_WorkloadSpreadStatus_To_apps_WorkloadSpreadStatus(&in.Status, &out.Status, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+func autoConvert_apps_WorkloadSpread_To_v1alpha1_WorkloadSpread(in *apps.WorkloadSpread, out *WorkloadSpread, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	if err := Convert_apps_WorkloadSpreadSpec_To_v1alpha1_WorkloadSpreadSpec(&in.Spec, &out.Spec, s); err != nil {
+		return err
+	}
+	if err := Convert_apps_WorkloadSpreadStatus_To_v1alpha1_WorkloadSpreadStatus(&in.Status, &out.Status, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+func autoConvert_v1alpha1_WorkloadSpreadList_To_apps_WorkloadSpreadList(in *WorkloadSpreadList, out *apps.WorkloadSpreadList, s conversion.Scope) error {
+	out.ListMeta = in.ListMeta
+	if in.Items != nil {
+		in, out := &in.Items, &out.Items
+		*out = make([]apps.WorkloadSpread, len(*in))
+		for i := range *in {
+			if err := Convert_v1alpha1_WorkloadSpread_To_apps_WorkloadSpread(&(*in)[i], &(*out)[i], s); err != nil {
+				return err
+			}
+		}
+	} else {
+		out.Items = nil
+	}
+	return nil
+}
+
+// Convert_v1alpha1_WorkloadSpreadList_To_apps_WorkloadSpreadList is an autogenerated conversion function.
+func Convert_v1alpha1_WorkloadSpreadList_To_apps_WorkloadSpreadList(in *WorkloadSpreadList, out *apps.WorkloadSpreadList, s conversion.Scope) error {
+	return autoConvert_v1alpha1_WorkloadSpreadList_To_apps_WorkloadSpreadList(in, out, s)
+}
+
+func autoConvert_apps_WorkloadSpreadList_To_v1alpha1_WorkloadSpreadList(in *apps.WorkloadSpreadList, out *WorkloadSpreadList, s conversion.Scope) error {
+	out.ListMeta = in.ListMeta
+	if in.Items != nil {
+		in, out := &in.Items, &out.Items
+		*out = make([]WorkloadSpread, len(*in))
+		for i := range *in {
+			if err := Convert_apps_WorkloadSpread_To_v1alpha1_WorkloadSpread(&(*in)[i], &(*out)[i], s); err != nil {
+				return err
+			}
+		}
+	} else {
+		out.Items = nil
+	}
+	return nil
+}
+
+// Convert_apps_WorkloadSpreadList_To_v1alpha1_WorkloadSpreadList is an autogenerated conversion function.
+func Convert_apps_WorkloadSpreadList_To_v1alpha1_WorkloadSpreadList(in *apps.WorkloadSpreadList, out *WorkloadSpreadList, s conversion.Scope) error {
+	return autoConvert_apps_WorkloadSpreadList_To_v1alpha1_WorkloadSpreadList(in, out, s)
+}
+
+func autoConvert_v1alpha1_WorkloadSpreadScheduleStrategy_To_apps_WorkloadSpreadScheduleStrategy(in *WorkloadSpreadScheduleStrategy, out *apps.WorkloadSpreadScheduleStrategy, s conversion.Scope) error {
+	*out = *(*apps.WorkloadSpreadScheduleStrategy)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1alpha1_WorkloadSpreadScheduleStrategy_To_apps_WorkloadSpreadScheduleStrategy is an autogenerated conversion function.
+func Convert_v1alpha1_WorkloadSpreadScheduleStrategy_To_apps_WorkloadSpreadScheduleStrategy(in *WorkloadSpreadScheduleStrategy, out *apps.WorkloadSpreadScheduleStrategy, s conversion.Scope) error {
+	return autoConvert_v1alpha1_WorkloadSpreadScheduleStrategy_To_apps_WorkloadSpreadScheduleStrategy(in, out, s)
+}
+
+func autoConvert_apps_WorkloadSpreadScheduleStrategy_To_v1alpha1_WorkloadSpreadScheduleStrategy(in *apps.WorkloadSpreadScheduleStrategy, out *WorkloadSpreadScheduleStrategy, s conversion.Scope) error {
+	*out = *(*WorkloadSpreadScheduleStrategy)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_apps_WorkloadSpreadScheduleStrategy_To_v1alpha1_WorkloadSpreadScheduleStrategy is an autogenerated conversion function.
+func Convert_apps_WorkloadSpreadScheduleStrategy_To_v1alpha1_WorkloadSpreadScheduleStrategy(in *apps.WorkloadSpreadScheduleStrategy, out *WorkloadSpreadScheduleStrategy, s conversion.Scope) error {
+	return autoConvert_apps_WorkloadSpreadScheduleStrategy_To_v1alpha1_WorkloadSpreadScheduleStrategy(in, out, s)
+}
+
+func autoConvert_v1alpha1_WorkloadSpreadSpec_To_apps_WorkloadSpreadSpec(in *WorkloadSpreadSpec, out *apps.WorkloadSpreadSpec, s conversion.Scope) error {
+	out.TargetReference = (*apps.TargetReference)(unsafe.Pointer(in.TargetReference))
+	out.TargetFilter = (*apps.TargetFilter)(unsafe.Pointer(in.TargetFilter))
+	if in.Subsets != nil {
+		in, out := &in.Subsets, &out.Subsets
+		*out = make([]apps.WorkloadSpreadSubset, len(*in))
+		for i := range *in {
+			if err := Convert_v1alpha1_WorkloadSpreadSubset_To_apps_WorkloadSpreadSubset(&(*in)[i], &(*out)[i], s); err != nil {
+				return err
+			}
+		}
+	} else {
+		out.Subsets = nil
+	}
+	if err := Convert_v1alpha1_WorkloadSpreadScheduleStrategy_To_apps_WorkloadSpreadScheduleStrategy(&in.ScheduleStrategy, &out.ScheduleStrategy, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Convert_v1alpha1_WorkloadSpreadSpec_To_apps_WorkloadSpreadSpec is an autogenerated conversion function.
+func Convert_v1alpha1_WorkloadSpreadSpec_To_apps_WorkloadSpreadSpec(in *WorkloadSpreadSpec, out *apps.WorkloadSpreadSpec, s conversion.Scope) error {
+	return autoConvert_v1alpha1_WorkloadSpreadSpec_To_apps_WorkloadSpreadSpec(in, out, s)
+}
+
+func autoConvert_apps_WorkloadSpreadSpec_To_v1alpha1_WorkloadSpreadSpec(in *apps.WorkloadSpreadSpec, out *WorkloadSpreadSpec, s conversion.Scope) error {
+	out.TargetReference = (*TargetReference)(unsafe.Pointer(in.TargetReference))
+	out.TargetFilter = (*TargetFilter)(unsafe.Pointer(in.TargetFilter))
+	if in.Subsets != nil {
+		in, out := &in.Subsets, &out.Subsets
+		*out = make([]WorkloadSpreadSubset, len(*in))
+		for i := range *in {
+			if err := Convert_apps_WorkloadSpreadSubset_To_v1alpha1_WorkloadSpreadSubset(&(*in)[i], &(*out)[i], s); err != nil {
+				return err
+			}
+		}
+	} else {
+		out.Subsets = nil
+	}
+	if err := Convert_apps_WorkloadSpreadScheduleStrategy_To_v1alpha1_WorkloadSpreadScheduleStrategy(&in.ScheduleStrategy, &out.ScheduleStrategy, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Convert_apps_WorkloadSpreadSpec_To_v1alpha1_WorkloadSpreadSpec is an autogenerated conversion function.
+func Convert_apps_WorkloadSpreadSpec_To_v1alpha1_WorkloadSpreadSpec(in *apps.WorkloadSpreadSpec, out *WorkloadSpreadSpec, s conversion.Scope) error {
+	return autoConvert_apps_WorkloadSpreadSpec_To_v1alpha1_WorkloadSpreadSpec(in, out, s)
+}
+
+func autoConvert_v1alpha1_WorkloadSpreadStatus_To_apps_WorkloadSpreadStatus(in *WorkloadSpreadStatus, out *apps.WorkloadSpreadStatus, s conversion.Scope) error {
+	out.ObservedGeneration = in.ObservedGeneration
+	if err := Convert_Slice_v1alpha1_WorkloadSpreadSubsetStatus_To_Slice_apps_WorkloadSpreadSubsetStatus(&in.SubsetStatuses, &out.SubsetStatuses, s); err != nil {
+		return err
+	}
+	if in.VersionedSubsetStatuses != nil {
+		in, out := &in.VersionedSubsetStatuses, &out.VersionedSubsetStatuses
+		*out = make(map[string][]apps.WorkloadSpreadSubsetStatus, len(*in))
+		for key, val := range *in {
+			newVal := new([]apps.WorkloadSpreadSubsetStatus)
+			if err := Convert_Slice_v1alpha1_WorkloadSpreadSubsetStatus_To_Slice_apps_WorkloadSpreadSubsetStatus(&val, newVal, s); err != nil {
+				return err
+			}
+			(*out)[key] = *newVal
+		}
+	} else {
+		out.VersionedSubsetStatuses = nil
+	}
+	return nil
+}
+
+// Convert_v1alpha1_WorkloadSpreadStatus_To_apps_WorkloadSpreadStatus is an autogenerated conversion function.
+func Convert_v1alpha1_WorkloadSpreadStatus_To_apps_WorkloadSpreadStatus(in *WorkloadSpreadStatus, out *apps.WorkloadSpreadStatus, s conversion.Scope) error {
+	return autoConvert_v1alpha1_WorkloadSpreadStatus_To_apps_WorkloadSpreadStatus(in, out, s)
+}
+
+func autoConvert_apps_WorkloadSpreadStatus_To_v1alpha1_WorkloadSpreadStatus(in *apps.WorkloadSpreadStatus, out *WorkloadSpreadStatus, s conversion.Scope) error {
+	out.ObservedGeneration = in.ObservedGeneration
+	if err := Convert_Slice_apps_WorkloadSpreadSubsetStatus_To_Slice_v1alpha1_WorkloadSpreadSubsetStatus(&in.SubsetStatuses, &out.SubsetStatuses, s); err != nil {
+		return err
+	}
+	if in.VersionedSubsetStatuses != nil {
+		in, out := &in.VersionedSubsetStatuses, &out.VersionedSubsetStatuses
+		*out = make(map[string][]WorkloadSpreadSubsetStatus, len(*in))
+		for key, val := range *in {
+			newVal := new([]WorkloadSpreadSubsetStatus)
+			if err := Convert_Slice_apps_WorkloadSpreadSubsetStatus_To_Slice_v1alpha1_WorkloadSpreadSubsetStatus(&val, newVal, s); err != nil {
+				return err
+			}
+			(*out)[key] = *newVal
+		}
+	} else {
+		out.VersionedSubsetStatuses = nil
+	}
+	return nil
+}
+
+// Convert_apps_WorkloadSpreadStatus_To_v1alpha1_WorkloadSpreadStatus is an autogenerated conversion function.
+func Convert_apps_WorkloadSpreadStatus_To_v1alpha1_WorkloadSpreadStatus(in *apps.WorkloadSpreadStatus, out *WorkloadSpreadStatus, s conversion.Scope) error {
+	return autoConvert_apps_WorkloadSpreadStatus_To_v1alpha1_WorkloadSpreadStatus(in, out, s)
+}
+
+func autoConvert_v1alpha1_WorkloadSpreadSubset_To_apps_WorkloadSpreadSubset(in *WorkloadSpreadSubset, out *apps.WorkloadSpreadSubset, s conversion.Scope) error {
+	out.Name = in.Name
+	// WARNING: in.RequiredNodeSelectorTerm requires manual conversion: does not exist in peer-type
+	// WARNING: in.PreferredNodeSelectorTerms requires manual conversion: does not exist in peer-type
+	out.Tolerations = *(*[]corev1.Toleration)(unsafe.Pointer(&in.Tolerations))
+	out.MaxReplicas = (*intstr.IntOrString)(unsafe.Pointer(in.MaxReplicas))
+	out.Patch = (*runtime.RawExtension)(unsafe.Pointer(in.Patch))
+	return nil
+}
+
+func autoConvert_apps_WorkloadSpreadSubset_To_v1alpha1_WorkloadSpreadSubset(in *apps.WorkloadSpreadSubset, out *WorkloadSpreadSubset, s conversion.Scope) error {
+	out.Name = in.Name
+	// WARNING: in.RequiredNodeSelector requires manual conversion: does not exist in peer-type
+	// WARNING: in.PreferredNodeSelector requires manual conversion: does not exist in peer-type
+	out.Tolerations = *(*[]corev1.Toleration)(unsafe.Pointer(&in.Tolerations))
+	out.MaxReplicas = (*intstr.IntOrString)(unsafe.Pointer(in.MaxReplicas))
+	out.Patch = (*runtime.RawExtension)(unsafe.Pointer(in.Patch))
+	return nil
+}
+
+func autoConvert_v1alpha1_WorkloadSpreadSubsetStatus_To_apps_WorkloadSpreadSubsetStatus(in *WorkloadSpreadSubsetStatus, out *apps.WorkloadSpreadSubsetStatus, s conversion.Scope) error {
+	out.Name = in.Name
+	out.Replicas = in.Replicas
+	if in.Conditions != nil {
+		in, out := &in.Conditions, &out.Conditions
+		*out = make([]v1.Condition, len(*in))
+		for i := range *in {
+			if err := Convert_v1alpha1_WorkloadSpreadSubsetCondition_To_v1_Condition(&(*in)[i], &(*out)[i], s); err != nil {
+				return err
+			}
+		}
+	} else {
+		out.Conditions = nil
+	}
+	out.MissingReplicas = in.MissingReplicas
+	out.CreatingPods = *(*map[string]v1.Time)(unsafe.Pointer(&in.CreatingPods))
+	out.DeletingPods = *(*map[string]v1.Time)(unsafe.Pointer(&in.DeletingPods))
+	return nil
+}
+
+// Convert_v1alpha1_WorkloadSpreadSubsetStatus_To_apps_WorkloadSpreadSubsetStatus is an autogenerated conversion function.
+func Convert_v1alpha1_WorkloadSpreadSubsetStatus_To_apps_WorkloadSpreadSubsetStatus(in *WorkloadSpreadSubsetStatus, out *apps.WorkloadSpreadSubsetStatus, s conversion.Scope) error {
+	return autoConvert_v1alpha1_WorkloadSpreadSubsetStatus_To_apps_WorkloadSpreadSubsetStatus(in, out, s)
+}
+
+func autoConvert_apps_WorkloadSpreadSubsetStatus_To_v1alpha1_WorkloadSpreadSubsetStatus(in *apps.WorkloadSpreadSubsetStatus, out *WorkloadSpreadSubsetStatus, s conversion.Scope) error {
+	out.Name = in.Name
+	out.Replicas = in.Replicas
+	if in.Conditions != nil {
+		in, out := &in.Conditions, &out.Conditions
+		*out = make([]WorkloadSpreadSubsetCondition, len(*in))
+		for i := range *in {
+			if err := Convert_v1_Condition_To_v1alpha1_WorkloadSpreadSubsetCondition(&(*in)[i], &(*out)[i], s); err != nil {
+				return err
+			}
+		}
+	} else {
+		out.Conditions = nil
+	}
+	out.MissingReplicas = in.MissingReplicas
+	out.CreatingPods = *(*map[string]v1.Time)(unsafe.Pointer(&in.CreatingPods))
+	out.DeletingPods = *(*map[string]v1.Time)(unsafe.Pointer(&in.DeletingPods))
+	return nil
+}
+
+// Convert_apps_WorkloadSpreadSubsetStatus_To_v1alpha1_WorkloadSpreadSubsetStatus is an autogenerated conversion function.
+func Convert_apps_WorkloadSpreadSubsetStatus_To_v1alpha1_WorkloadSpreadSubsetStatus(in *apps.WorkloadSpreadSubsetStatus, out *WorkloadSpreadSubsetStatus, s conversion.Scope) error {
+	return autoConvert_apps_WorkloadSpreadSubsetStatus_To_v1alpha1_WorkloadSpreadSubsetStatus(in, out, s)
 }

@@ -22,6 +22,11 @@ limitations under the License.
 package v1beta1
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in AdaptiveWorkloadSpreadStrategy) OpenAPIModelName() string {
+	return "io.kruise.apps.v1beta1.AdaptiveWorkloadSpreadStrategy"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in CloneSet) OpenAPIModelName() string {
 	return "io.kruise.apps.v1beta1.CloneSet"
 }
@@ -207,6 +212,16 @@ func (in SyncStatus) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in TargetFilter) OpenAPIModelName() string {
+	return "io.kruise.apps.v1beta1.TargetFilter"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in TargetReference) OpenAPIModelName() string {
+	return "io.kruise.apps.v1beta1.TargetReference"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in UpdatePriorityOrderTerm) OpenAPIModelName() string {
 	return "io.kruise.apps.v1beta1.UpdatePriorityOrderTerm"
 }
@@ -224,4 +239,39 @@ func (in UpdatePriorityWeightTerm) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in UpdateScatterTerm) OpenAPIModelName() string {
 	return "io.kruise.apps.v1beta1.UpdateScatterTerm"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in WorkloadSpread) OpenAPIModelName() string {
+	return "io.kruise.apps.v1beta1.WorkloadSpread"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in WorkloadSpreadList) OpenAPIModelName() string {
+	return "io.kruise.apps.v1beta1.WorkloadSpreadList"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in WorkloadSpreadScheduleStrategy) OpenAPIModelName() string {
+	return "io.kruise.apps.v1beta1.WorkloadSpreadScheduleStrategy"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in WorkloadSpreadSpec) OpenAPIModelName() string {
+	return "io.kruise.apps.v1beta1.WorkloadSpreadSpec"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in WorkloadSpreadStatus) OpenAPIModelName() string {
+	return "io.kruise.apps.v1beta1.WorkloadSpreadStatus"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in WorkloadSpreadSubset) OpenAPIModelName() string {
+	return "io.kruise.apps.v1beta1.WorkloadSpreadSubset"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in WorkloadSpreadSubsetStatus) OpenAPIModelName() string {
+	return "io.kruise.apps.v1beta1.WorkloadSpreadSubsetStatus"
 }

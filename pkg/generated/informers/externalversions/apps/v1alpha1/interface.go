@@ -32,6 +32,8 @@ type Interface interface {
 	ImagePullJobs() TypedImagePullJobInformer
 	// NodeImages returns a NodeImageInformer.
 	NodeImages() TypedNodeImageInformer
+	// WorkloadSpreads returns a WorkloadSpreadInformer.
+	WorkloadSpreads() TypedWorkloadSpreadInformer
 }
 
 type version struct {
@@ -63,4 +65,9 @@ func (v *version) ImagePullJobs() TypedImagePullJobInformer {
 // NodeImages returns a TypedNodeImageInformer.
 func (v *version) NodeImages() TypedNodeImageInformer {
 	return &nodeImageInformer{factory: v.factory, tweakListOptions: v.tweakListOptions}
+}
+
+// WorkloadSpreads returns a TypedWorkloadSpreadInformer.
+func (v *version) WorkloadSpreads() TypedWorkloadSpreadInformer {
+	return &workloadSpreadInformer{factory: v.factory, namespace: v.namespace, tweakListOptions: v.tweakListOptions}
 }

@@ -25,3 +25,5 @@ type ImageListPullJobExpansion interface{}
 type ImagePullJobExpansion interface{}
 
 type NodeImageExpansion interface{}
+
+type WorkloadSpreadExpansion interface{}
