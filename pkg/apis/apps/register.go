@@ -33,6 +33,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&ImageListPullJob{}, &ImageListPullJobList{},
 		&NodeImage{}, &NodeImageList{},
 		&WorkloadSpread{}, &WorkloadSpreadList{},
+		&StatefulSet{}, &StatefulSetList{},
 	)
 	return nil
 }

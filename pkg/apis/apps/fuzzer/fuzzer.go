@@ -45,6 +45,7 @@ func Funcs(codecs runtimeserializer.CodecFactory) []interface{} {
 			c.FillNoCustom(s)
 			s.Conditions = uniqueBy(s.Conditions, func(condition metav1.Condition) string { return condition.Type })
 		},
+		fillStatefulSetSpec,
 	}
 }
 
@@ -134,6 +135,30 @@ func VersionedFuncs(codecs runtimeserializer.CodecFactory) []interface{} {
 		func(s *v1beta1.SyncStatus, c randfill.Continue) {
 			c.FillNoCustom(s)
 			s.Status = pick(c, "", v1beta1.SyncStatusSucceeded, v1beta1.SyncStatusFailed)
+		},
+		func(s *v1alpha1.StatefulSetSpec, c randfill.Continue) {
+			c.FillNoCustom(s)
+			s.PodManagementPolicy = pick(c, "", v1alpha1.OrderedReadyPodManagement, v1alpha1.ParallelPodManagement)
+			s.UpdateStrategy.Type = pick(c, "", v1alpha1.RollingUpdateStatefulSetStrategyType, v1alpha1.OnDeleteStatefulSetStrategyType)
+			if s.UpdateStrategy.RollingUpdate != nil {
+				s.UpdateStrategy.RollingUpdate.PodUpdatePolicy = pick(c, "", v1alpha1.RecreatePodUpdateStrategyType,
+					v1alpha1.InPlaceIfPossiblePodUpdateStrategyType, v1alpha1.InPlaceOnlyPodUpdateStrategyType)
+			}
+		},
+		func(s *v1beta1.StatefulSetSpec, c randfill.Continue) {
+			c.FillNoCustom(s)
+			s.PodManagementPolicy = pick(c, "", v1beta1.OrderedReadyPodManagement, v1beta1.ParallelPodManagement)
+			s.UpdateStrategy.Type = pick(c, "", v1beta1.RollingUpdateStatefulSetStrategyType, v1beta1.OnDeleteStatefulSetStrategyType)
+			if s.UpdateStrategy.RollingUpdate != nil {
+				s.UpdateStrategy.RollingUpdate.PodUpdatePolicy = pick(c, "", v1beta1.RecreatePodUpdateStrategyType,
+					v1beta1.InPlaceIfPossiblePodUpdateStrategyType, v1beta1.InPlaceOnlyPodUpdateStrategyType)
+			}
+			s.VolumeClaimUpdateStrategy.Type = pick(c, "", v1beta1.OnPodRollingUpdateVolumeClaimUpdateStrategyType,
+				v1beta1.OnPVCDeleteVolumeClaimUpdateStrategyType)
+			if policy := s.PersistentVolumeClaimRetentionPolicy; policy != nil {
+				policy.WhenDeleted = pick(c, "", v1beta1.RetainPersistentVolumeClaimRetentionPolicyType, v1beta1.DeletePersistentVolumeClaimRetentionPolicyType)
+				policy.WhenScaled = pick(c, "", v1beta1.RetainPersistentVolumeClaimRetentionPolicyType, v1beta1.DeletePersistentVolumeClaimRetentionPolicyType)
+			}
 		},
 	}
 }
@@ -284,4 +309,53 @@ func fillImageTagSpec(t *apps.ImageTagSpec, c randfill.Continue) {
 		t.PullPolicy.BackoffLimit = ptr.To(c.Int31n(10))
 	}
 	t.ImagePullPolicy = pick(c, "", apps.PullAlways, apps.PullIfNotPresent)
+}
+
+func fillStatefulSetSpec(s *apps.StatefulSetSpec, c randfill.Continue) {
+	c.FillNoCustom(s)
+	defaultPodTemplate(&s.Template, s.VolumeClaimTemplates)
+	if s.Replicas == nil {
+		s.Replicas = ptr.To(c.Int31n(1000))
+	}
+	if s.RevisionHistoryLimit == nil {
+		s.RevisionHistoryLimit = ptr.To(c.Int31n(20))
+	}
+	s.PodManagementPolicy = pick(c, apps.OrderedReadyPodManagement, apps.ParallelPodManagement)
+	s.VolumeClaimUpdateStrategy.Type = pick(c, "", apps.OnPodRollingUpdateVolumeClaimUpdateStrategyType,
+		apps.OnPVCDeleteVolumeClaimUpdateStrategyType)
+
+	retentionPolicies := []apps.PersistentVolumeClaimRetentionPolicyType{
+		apps.RetainPersistentVolumeClaimRetentionPolicyType, apps.DeletePersistentVolumeClaimRetentionPolicyType,
+	}
+	s.PersistentVolumeClaimRetentionPolicy = &apps.StatefulSetPersistentVolumeClaimRetentionPolicy{
+		WhenDeleted: pick(c, retentionPolicies...),
+		WhenScaled:  pick(c, retentionPolicies...),
+	}
+
+	strategy := &s.UpdateStrategy
+	podUpdatePolicies := []apps.PodUpdateStrategyType{
+		apps.RecreatePodUpdateStrategyType,
+		apps.InPlaceIfPossiblePodUpdateStrategyType,
+		apps.InPlaceOnlyPodUpdateStrategyType,
+	}
+	strategy.Type = pick(c, apps.RollingUpdateStatefulSetStrategyType, apps.OnDeleteStatefulSetStrategyType)
+	if strategy.Type == apps.OnDeleteStatefulSetStrategyType {
+		// Defaulting leaves an OnDelete strategy alone.
+		if strategy.RollingUpdate != nil {
+			strategy.RollingUpdate.PodUpdatePolicy = pick(c, append(podUpdatePolicies, "")...)
+		}
+		return
+	}
+	if strategy.RollingUpdate == nil {
+		strategy.RollingUpdate = &apps.RollingUpdateStatefulSetStrategy{}
+	}
+	rollingUpdate := strategy.RollingUpdate
+	rollingUpdate.PodUpdatePolicy = pick(c, podUpdatePolicies...)
+	if rollingUpdate.Partition == nil {
+		rollingUpdate.Partition = ptr.To(c.Int31n(100))
+	}
+	rollingUpdate.MaxUnavailable = fillIntOrString(c)
+	if rollingUpdate.MinReadySeconds == nil {
+		rollingUpdate.MinReadySeconds = ptr.To(c.Int31n(300))
+	}
 }

@@ -101,3 +101,42 @@ func SetDefaults_ImageTagPullPolicy(obj *ImageTagPullPolicy) {
 		obj.BackoffLimit = ptr.To[int32](DefaultImagePullBackoffLimit)
 	}
 }
+
+// SetDefaults_StatefulSet applies OpenKruise's Advanced StatefulSet defaults
+// to the fields v1alpha1 has. The PVC retention policy, which v1alpha1 has
+// no field for, is defaulted on conversion to the hub instead (see
+// Convert_v1alpha1_StatefulSet_To_apps_StatefulSet).
+func SetDefaults_StatefulSet(obj *StatefulSet) {
+	spec := &obj.Spec
+	if spec.PodManagementPolicy == "" {
+		spec.PodManagementPolicy = OrderedReadyPodManagement
+	}
+	strategy := &spec.UpdateStrategy
+	if strategy.Type == "" {
+		strategy.Type = RollingUpdateStatefulSetStrategyType
+	}
+	if strategy.Type == RollingUpdateStatefulSetStrategyType {
+		if strategy.RollingUpdate == nil {
+			strategy.RollingUpdate = &RollingUpdateStatefulSetStrategy{}
+		}
+		rollingUpdate := strategy.RollingUpdate
+		if rollingUpdate.Partition == nil {
+			rollingUpdate.Partition = ptr.To[int32](0)
+		}
+		if rollingUpdate.MaxUnavailable == nil {
+			rollingUpdate.MaxUnavailable = ptr.To(intstr.FromInt32(1))
+		}
+		if rollingUpdate.PodUpdatePolicy == "" {
+			rollingUpdate.PodUpdatePolicy = RecreatePodUpdateStrategyType
+		}
+		if rollingUpdate.MinReadySeconds == nil {
+			rollingUpdate.MinReadySeconds = ptr.To[int32](0)
+		}
+	}
+	if spec.Replicas == nil {
+		spec.Replicas = ptr.To[int32](1)
+	}
+	if spec.RevisionHistoryLimit == nil {
+		spec.RevisionHistoryLimit = ptr.To[int32](10)
+	}
+}

@@ -114,3 +114,52 @@ func SetDefaults_ImageTagPullPolicy(obj *ImageTagPullPolicy) {
 		obj.BackoffLimit = ptr.To[int32](DefaultImagePullBackoffLimit)
 	}
 }
+
+// SetDefaults_StatefulSet applies OpenKruise's v1beta1 Advanced StatefulSet
+// defaults, with its feature gates at their defaults: the PVC retention
+// policy is filled in (StatefulSetAutoDeletePVC is on by default) and
+// volumeClaimUpdateStrategy is not (StatefulSetAutoResizePVCGate is off).
+func SetDefaults_StatefulSet(obj *StatefulSet) {
+	spec := &obj.Spec
+	if spec.PodManagementPolicy == "" {
+		spec.PodManagementPolicy = OrderedReadyPodManagement
+	}
+	strategy := &spec.UpdateStrategy
+	if strategy.Type == "" {
+		strategy.Type = RollingUpdateStatefulSetStrategyType
+	}
+	if strategy.Type == RollingUpdateStatefulSetStrategyType {
+		if strategy.RollingUpdate == nil {
+			strategy.RollingUpdate = &RollingUpdateStatefulSetStrategy{}
+		}
+		rollingUpdate := strategy.RollingUpdate
+		if rollingUpdate.Partition == nil {
+			rollingUpdate.Partition = ptr.To[int32](0)
+		}
+		if rollingUpdate.MaxUnavailable == nil {
+			rollingUpdate.MaxUnavailable = ptr.To(intstr.FromInt32(1))
+		}
+		if rollingUpdate.PodUpdatePolicy == "" {
+			rollingUpdate.PodUpdatePolicy = RecreatePodUpdateStrategyType
+		}
+		if rollingUpdate.MinReadySeconds == nil {
+			rollingUpdate.MinReadySeconds = ptr.To[int32](0)
+		}
+	}
+	if spec.PersistentVolumeClaimRetentionPolicy == nil {
+		spec.PersistentVolumeClaimRetentionPolicy = &StatefulSetPersistentVolumeClaimRetentionPolicy{}
+	}
+	policy := spec.PersistentVolumeClaimRetentionPolicy
+	if policy.WhenDeleted == "" {
+		policy.WhenDeleted = RetainPersistentVolumeClaimRetentionPolicyType
+	}
+	if policy.WhenScaled == "" {
+		policy.WhenScaled = RetainPersistentVolumeClaimRetentionPolicyType
+	}
+	if spec.Replicas == nil {
+		spec.Replicas = ptr.To[int32](1)
+	}
+	if spec.RevisionHistoryLimit == nil {
+		spec.RevisionHistoryLimit = ptr.To[int32](10)
+	}
+}
