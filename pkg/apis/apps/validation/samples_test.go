@@ -49,12 +49,15 @@ func validateHub(t *testing.T, obj runtime.Object) field.ErrorList {
 	case *apps.WorkloadSpread:
 		o.Namespace = "default"
 		return ValidateWorkloadSpread(o)
+	case *apps.StatefulSet:
+		o.Namespace = "default"
+		return ValidateStatefulSet(o)
 	}
 	t.Fatalf("no validation for %T", obj)
 	return nil
 }
 
-var sampleKinds = []string{"cloneset", "imagepulljob", "imagelistpulljob", "nodeimage", "workloadspread"}
+var sampleKinds = []string{"cloneset", "imagepulljob", "imagelistpulljob", "nodeimage", "statefulset", "workloadspread"}
 
 func TestSharedSamplesAreValid(t *testing.T) {
 	for _, kind := range sampleKinds {
