@@ -16,6 +16,7 @@ import (
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/apps/imagelistpulljob"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/apps/imagepulljob"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/apps/nodeimage"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/apps/statefulset"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/apps/workloadspread"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/policy/podunavailablebudget"
 )
@@ -122,6 +123,14 @@ func appsResources(optsGetter generic.RESTOptionsGetter) (map[string]rest.Storag
 	}
 	storage["workloadspreads"] = workloadspreads.WorkloadSpread
 	storage["workloadspreads/status"] = workloadspreads.Status
+
+	statefulsets, err := statefulset.NewStorage(Scheme, optsGetter)
+	if err != nil {
+		return nil, fmt.Errorf("statefulsets: %w", err)
+	}
+	storage["statefulsets"] = statefulsets.StatefulSet
+	storage["statefulsets/status"] = statefulsets.Status
+	storage["statefulsets/scale"] = statefulsets.Scale
 
 	return storage, nil
 }

@@ -1,0 +1,115 @@
+package statefulset
+
+import (
+	"context"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/registry/generic"
+	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
+	"k8s.io/apiserver/pkg/registry/rest"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/deletionprotection"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/protection"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/scale"
+)
+
+// Storage holds the REST storage of statefulsets and their subresources.
+type Storage struct {
+	StatefulSet *REST
+	Status      *StatusREST
+	Scale       *scale.REST
+}
+
+// REST is the main resource: a store whose deletes honour the protection label.
+type REST struct {
+	*protection.Store
+}
+
+// ShortNames implements rest.ShortNamesProvider: `kubectl get asts`. "sts"
+// is OpenKruise's too, although kubectl resolves it to apps/v1 StatefulSets
+// when both are served.
+func (*REST) ShortNames() []string { return []string{"sts", "asts"} }
+
+// Categories implements rest.CategoriesProvider: `kubectl get kruise`.
+func (*REST) Categories() []string { return []string{"kruise"} }
+
+// NewStorage returns the storage of statefulsets, on the given scheme and etcd options.
+func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (Storage, error) {
+	strategy := NewStrategy(scheme)
+	store := &genericregistry.Store{
+		NewFunc:                   func() runtime.Object { return &apps.StatefulSet{} },
+		NewListFunc:               func() runtime.Object { return &apps.StatefulSetList{} },
+		DefaultQualifiedResource:  apps.Resource("statefulsets"),
+		SingularQualifiedResource: apps.Resource("statefulset"),
+
+		CreateStrategy:      strategy,
+		UpdateStrategy:      strategy,
+		DeleteStrategy:      strategy,
+		ResetFieldsStrategy: strategy,
+
+		TableConvertor: tableConvertor,
+	}
+	if err := store.CompleteWithOptions(&generic.StoreOptions{RESTOptions: optsGetter}); err != nil {
+		return Storage{}, err
+	}
+
+	statusStore := *store
+	statusStrategy := NewStatusStrategy(strategy)
+	statusStore.UpdateStrategy = statusStrategy
+	statusStore.ResetFieldsStrategy = statusStrategy
+
+	return Storage{
+		StatefulSet: &REST{protection.Wrap(store, func(obj runtime.Object) deletionprotection.Cascade {
+			return deletionprotection.Replicas(obj.(*apps.StatefulSet).Spec.Replicas)
+		})},
+		Status: &StatusREST{store: &statusStore},
+		Scale:  scale.NewREST(store, scaleAccessor{}),
+	}, nil
+}
+
+// StatusREST is the /status subresource.
+type StatusREST struct {
+	store *genericregistry.Store
+}
+
+var _ rest.Patcher = &StatusREST{}
+
+func (r *StatusREST) New() runtime.Object { return &apps.StatefulSet{} }
+func (r *StatusREST) Destroy()            {}
+
+func (r *StatusREST) Get(ctx context.Context, name string, options *metav1.GetOptions) (runtime.Object, error) {
+	return r.store.Get(ctx, name, options)
+}
+
+func (r *StatusREST) Update(ctx context.Context, name string, objInfo rest.UpdatedObjectInfo, createValidation rest.ValidateObjectFunc, updateValidation rest.ValidateObjectUpdateFunc, forceAllowCreate bool, options *metav1.UpdateOptions) (runtime.Object, bool, error) {
+	// Status is never created through /status, whatever the client asks.
+	return r.store.Update(ctx, name, objInfo, createValidation, updateValidation, false, options)
+}
+
+func (r *StatusREST) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
+	return r.store.GetResetFields()
+}
+
+func (r *StatusREST) ConvertToTable(ctx context.Context, object runtime.Object, tableOptions runtime.Object) (*metav1.Table, error) {
+	return r.store.ConvertToTable(ctx, object, tableOptions)
+}
+
+// scaleAccessor maps a StatefulSet to and from the /scale subresource.
+type scaleAccessor struct{}
+
+func (scaleAccessor) Replicas(obj runtime.Object) *int32 {
+	return obj.(*apps.StatefulSet).Spec.Replicas
+}
+func (scaleAccessor) SetReplicas(obj runtime.Object, replicas int32) {
+	obj.(*apps.StatefulSet).Spec.Replicas = &replicas
+}
+func (scaleAccessor) StatusReplicas(obj runtime.Object) int32 {
+	return obj.(*apps.StatefulSet).Status.Replicas
+}
+func (scaleAccessor) Selector(obj runtime.Object) (string, *metav1.LabelSelector) {
+	sts := obj.(*apps.StatefulSet)
+	return sts.Status.LabelSelector, sts.Spec.Selector
+}
