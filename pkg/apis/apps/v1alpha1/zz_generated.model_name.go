@@ -197,8 +197,43 @@ func (in ReferenceObject) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in RollingUpdateStatefulSetStrategy) OpenAPIModelName() string {
+	return "io.kruise.apps.v1alpha1.RollingUpdateStatefulSetStrategy"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in SandboxConfig) OpenAPIModelName() string {
 	return "io.kruise.apps.v1alpha1.SandboxConfig"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in StatefulSet) OpenAPIModelName() string {
+	return "io.kruise.apps.v1alpha1.StatefulSet"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in StatefulSetCondition) OpenAPIModelName() string {
+	return "io.kruise.apps.v1alpha1.StatefulSetCondition"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in StatefulSetList) OpenAPIModelName() string {
+	return "io.kruise.apps.v1alpha1.StatefulSetList"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in StatefulSetSpec) OpenAPIModelName() string {
+	return "io.kruise.apps.v1alpha1.StatefulSetSpec"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in StatefulSetStatus) OpenAPIModelName() string {
+	return "io.kruise.apps.v1alpha1.StatefulSetStatus"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in StatefulSetUpdateStrategy) OpenAPIModelName() string {
+	return "io.kruise.apps.v1alpha1.StatefulSetUpdateStrategy"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
@@ -214,6 +249,11 @@ func (in TargetFilter) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in TargetReference) OpenAPIModelName() string {
 	return "io.kruise.apps.v1alpha1.TargetReference"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in UnorderedUpdateStrategy) OpenAPIModelName() string {
+	return "io.kruise.apps.v1alpha1.UnorderedUpdateStrategy"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.

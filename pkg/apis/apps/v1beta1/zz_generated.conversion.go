@@ -396,6 +396,16 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.AddGeneratedConversionFunc((*RollingUpdateStatefulSetStrategy)(nil), (*apps.RollingUpdateStatefulSetStrategy)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_RollingUpdateStatefulSetStrategy_To_apps_RollingUpdateStatefulSetStrategy(a.(*RollingUpdateStatefulSetStrategy), b.(*apps.RollingUpdateStatefulSetStrategy), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*apps.RollingUpdateStatefulSetStrategy)(nil), (*RollingUpdateStatefulSetStrategy)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_apps_RollingUpdateStatefulSetStrategy_To_v1beta1_RollingUpdateStatefulSetStrategy(a.(*apps.RollingUpdateStatefulSetStrategy), b.(*RollingUpdateStatefulSetStrategy), scope)
+	}); err != nil {
+		return err
+	}
 	if err := s.AddGeneratedConversionFunc((*SandboxConfig)(nil), (*apps.SandboxConfig)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_v1beta1_SandboxConfig_To_apps_SandboxConfig(a.(*SandboxConfig), b.(*apps.SandboxConfig), scope)
 	}); err != nil {
@@ -403,6 +413,96 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}
 	if err := s.AddGeneratedConversionFunc((*apps.SandboxConfig)(nil), (*SandboxConfig)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_apps_SandboxConfig_To_v1beta1_SandboxConfig(a.(*apps.SandboxConfig), b.(*SandboxConfig), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*StatefulSet)(nil), (*apps.StatefulSet)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_StatefulSet_To_apps_StatefulSet(a.(*StatefulSet), b.(*apps.StatefulSet), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*apps.StatefulSet)(nil), (*StatefulSet)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_apps_StatefulSet_To_v1beta1_StatefulSet(a.(*apps.StatefulSet), b.(*StatefulSet), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*StatefulSetCondition)(nil), (*apps.StatefulSetCondition)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_StatefulSetCondition_To_apps_StatefulSetCondition(a.(*StatefulSetCondition), b.(*apps.StatefulSetCondition), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*apps.StatefulSetCondition)(nil), (*StatefulSetCondition)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_apps_StatefulSetCondition_To_v1beta1_StatefulSetCondition(a.(*apps.StatefulSetCondition), b.(*StatefulSetCondition), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*StatefulSetList)(nil), (*apps.StatefulSetList)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_StatefulSetList_To_apps_StatefulSetList(a.(*StatefulSetList), b.(*apps.StatefulSetList), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*apps.StatefulSetList)(nil), (*StatefulSetList)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_apps_StatefulSetList_To_v1beta1_StatefulSetList(a.(*apps.StatefulSetList), b.(*StatefulSetList), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*StatefulSetOrdinals)(nil), (*apps.StatefulSetOrdinals)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_StatefulSetOrdinals_To_apps_StatefulSetOrdinals(a.(*StatefulSetOrdinals), b.(*apps.StatefulSetOrdinals), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*apps.StatefulSetOrdinals)(nil), (*StatefulSetOrdinals)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_apps_StatefulSetOrdinals_To_v1beta1_StatefulSetOrdinals(a.(*apps.StatefulSetOrdinals), b.(*StatefulSetOrdinals), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*StatefulSetPersistentVolumeClaimRetentionPolicy)(nil), (*apps.StatefulSetPersistentVolumeClaimRetentionPolicy)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_StatefulSetPersistentVolumeClaimRetentionPolicy_To_apps_StatefulSetPersistentVolumeClaimRetentionPolicy(a.(*StatefulSetPersistentVolumeClaimRetentionPolicy), b.(*apps.StatefulSetPersistentVolumeClaimRetentionPolicy), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*apps.StatefulSetPersistentVolumeClaimRetentionPolicy)(nil), (*StatefulSetPersistentVolumeClaimRetentionPolicy)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_apps_StatefulSetPersistentVolumeClaimRetentionPolicy_To_v1beta1_StatefulSetPersistentVolumeClaimRetentionPolicy(a.(*apps.StatefulSetPersistentVolumeClaimRetentionPolicy), b.(*StatefulSetPersistentVolumeClaimRetentionPolicy), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*StatefulSetScaleStrategy)(nil), (*apps.StatefulSetScaleStrategy)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_StatefulSetScaleStrategy_To_apps_StatefulSetScaleStrategy(a.(*StatefulSetScaleStrategy), b.(*apps.StatefulSetScaleStrategy), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*apps.StatefulSetScaleStrategy)(nil), (*StatefulSetScaleStrategy)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_apps_StatefulSetScaleStrategy_To_v1beta1_StatefulSetScaleStrategy(a.(*apps.StatefulSetScaleStrategy), b.(*StatefulSetScaleStrategy), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*StatefulSetSpec)(nil), (*apps.StatefulSetSpec)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_StatefulSetSpec_To_apps_StatefulSetSpec(a.(*StatefulSetSpec), b.(*apps.StatefulSetSpec), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*apps.StatefulSetSpec)(nil), (*StatefulSetSpec)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_apps_StatefulSetSpec_To_v1beta1_StatefulSetSpec(a.(*apps.StatefulSetSpec), b.(*StatefulSetSpec), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*StatefulSetStatus)(nil), (*apps.StatefulSetStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_StatefulSetStatus_To_apps_StatefulSetStatus(a.(*StatefulSetStatus), b.(*apps.StatefulSetStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*apps.StatefulSetStatus)(nil), (*StatefulSetStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_apps_StatefulSetStatus_To_v1beta1_StatefulSetStatus(a.(*apps.StatefulSetStatus), b.(*StatefulSetStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*StatefulSetUpdateStrategy)(nil), (*apps.StatefulSetUpdateStrategy)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_StatefulSetUpdateStrategy_To_apps_StatefulSetUpdateStrategy(a.(*StatefulSetUpdateStrategy), b.(*apps.StatefulSetUpdateStrategy), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*apps.StatefulSetUpdateStrategy)(nil), (*StatefulSetUpdateStrategy)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_apps_StatefulSetUpdateStrategy_To_v1beta1_StatefulSetUpdateStrategy(a.(*apps.StatefulSetUpdateStrategy), b.(*StatefulSetUpdateStrategy), scope)
 	}); err != nil {
 		return err
 	}
@@ -433,6 +533,16 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}
 	if err := s.AddGeneratedConversionFunc((*apps.TargetReference)(nil), (*TargetReference)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_apps_TargetReference_To_v1beta1_TargetReference(a.(*apps.TargetReference), b.(*TargetReference), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*UnorderedUpdateStrategy)(nil), (*apps.UnorderedUpdateStrategy)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_UnorderedUpdateStrategy_To_apps_UnorderedUpdateStrategy(a.(*UnorderedUpdateStrategy), b.(*apps.UnorderedUpdateStrategy), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*apps.UnorderedUpdateStrategy)(nil), (*UnorderedUpdateStrategy)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_apps_UnorderedUpdateStrategy_To_v1beta1_UnorderedUpdateStrategy(a.(*apps.UnorderedUpdateStrategy), b.(*UnorderedUpdateStrategy), scope)
 	}); err != nil {
 		return err
 	}
@@ -473,6 +583,26 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}
 	if err := s.AddGeneratedConversionFunc((*apps.UpdateScatterTerm)(nil), (*UpdateScatterTerm)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_apps_UpdateScatterTerm_To_v1beta1_UpdateScatterTerm(a.(*apps.UpdateScatterTerm), b.(*UpdateScatterTerm), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*VolumeClaimStatus)(nil), (*apps.VolumeClaimStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_VolumeClaimStatus_To_apps_VolumeClaimStatus(a.(*VolumeClaimStatus), b.(*apps.VolumeClaimStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*apps.VolumeClaimStatus)(nil), (*VolumeClaimStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_apps_VolumeClaimStatus_To_v1beta1_VolumeClaimStatus(a.(*apps.VolumeClaimStatus), b.(*VolumeClaimStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*VolumeClaimUpdateStrategy)(nil), (*apps.VolumeClaimUpdateStrategy)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_VolumeClaimUpdateStrategy_To_apps_VolumeClaimUpdateStrategy(a.(*VolumeClaimUpdateStrategy), b.(*apps.VolumeClaimUpdateStrategy), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*apps.VolumeClaimUpdateStrategy)(nil), (*VolumeClaimUpdateStrategy)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_apps_VolumeClaimUpdateStrategy_To_v1beta1_VolumeClaimUpdateStrategy(a.(*apps.VolumeClaimUpdateStrategy), b.(*VolumeClaimUpdateStrategy), scope)
 	}); err != nil {
 		return err
 	}
@@ -1325,6 +1455,26 @@ func Convert_apps_RollingUpdateCloneSetStrategy_To_v1beta1_RollingUpdateCloneSet
 	return autoConvert_apps_RollingUpdateCloneSetStrategy_To_v1beta1_RollingUpdateCloneSetStrategy(in, out, s)
 }
 
+func autoConvert_v1beta1_RollingUpdateStatefulSetStrategy_To_apps_RollingUpdateStatefulSetStrategy(in *RollingUpdateStatefulSetStrategy, out *apps.RollingUpdateStatefulSetStrategy, s conversion.Scope) error {
+	*out = *(*apps.RollingUpdateStatefulSetStrategy)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1beta1_RollingUpdateStatefulSetStrategy_To_apps_RollingUpdateStatefulSetStrategy is an autogenerated conversion function.
+func Convert_v1beta1_RollingUpdateStatefulSetStrategy_To_apps_RollingUpdateStatefulSetStrategy(in *RollingUpdateStatefulSetStrategy, out *apps.RollingUpdateStatefulSetStrategy, s conversion.Scope) error {
+	return autoConvert_v1beta1_RollingUpdateStatefulSetStrategy_To_apps_RollingUpdateStatefulSetStrategy(in, out, s)
+}
+
+func autoConvert_apps_RollingUpdateStatefulSetStrategy_To_v1beta1_RollingUpdateStatefulSetStrategy(in *apps.RollingUpdateStatefulSetStrategy, out *RollingUpdateStatefulSetStrategy, s conversion.Scope) error {
+	*out = *(*RollingUpdateStatefulSetStrategy)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_apps_RollingUpdateStatefulSetStrategy_To_v1beta1_RollingUpdateStatefulSetStrategy is an autogenerated conversion function.
+func Convert_apps_RollingUpdateStatefulSetStrategy_To_v1beta1_RollingUpdateStatefulSetStrategy(in *apps.RollingUpdateStatefulSetStrategy, out *RollingUpdateStatefulSetStrategy, s conversion.Scope) error {
+	return autoConvert_apps_RollingUpdateStatefulSetStrategy_To_v1beta1_RollingUpdateStatefulSetStrategy(in, out, s)
+}
+
 func autoConvert_v1beta1_SandboxConfig_To_apps_SandboxConfig(in *SandboxConfig, out *apps.SandboxConfig, s conversion.Scope) error {
 	*out = *(*apps.SandboxConfig)(unsafe.Pointer(in))
 	return nil
@@ -1343,6 +1493,200 @@ func autoConvert_apps_SandboxConfig_To_v1beta1_SandboxConfig(in *apps.SandboxCon
 // Convert_apps_SandboxConfig_To_v1beta1_SandboxConfig is an autogenerated conversion function.
 func Convert_apps_SandboxConfig_To_v1beta1_SandboxConfig(in *apps.SandboxConfig, out *SandboxConfig, s conversion.Scope) error {
 	return autoConvert_apps_SandboxConfig_To_v1beta1_SandboxConfig(in, out, s)
+}
+
+func autoConvert_v1beta1_StatefulSet_To_apps_StatefulSet(in *StatefulSet, out *apps.StatefulSet, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	if err := Convert_v1beta1_StatefulSetSpec_To_apps_StatefulSetSpec(&in.Spec, &out.Spec, s); err != nil {
+		return err
+	}
+	if err := Convert_v1beta1_StatefulSetStatus_To_apps_StatefulSetStatus(&in.Status, &out.Status, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Convert_v1beta1_StatefulSet_To_apps_StatefulSet is an autogenerated conversion function.
+func Convert_v1beta1_StatefulSet_To_apps_StatefulSet(in *StatefulSet, out *apps.StatefulSet, s conversion.Scope) error {
+	return autoConvert_v1beta1_StatefulSet_To_apps_StatefulSet(in, out, s)
+}
+
+func autoConvert_apps_StatefulSet_To_v1beta1_StatefulSet(in *apps.StatefulSet, out *StatefulSet, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	if err := Convert_apps_StatefulSetSpec_To_v1beta1_StatefulSetSpec(&in.Spec, &out.Spec, s); err != nil {
+		return err
+	}
+	if err := Convert_apps_StatefulSetStatus_To_v1beta1_StatefulSetStatus(&in.Status, &out.Status, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Convert_apps_StatefulSet_To_v1beta1_StatefulSet is an autogenerated conversion function.
+func Convert_apps_StatefulSet_To_v1beta1_StatefulSet(in *apps.StatefulSet, out *StatefulSet, s conversion.Scope) error {
+	return autoConvert_apps_StatefulSet_To_v1beta1_StatefulSet(in, out, s)
+}
+
+func autoConvert_v1beta1_StatefulSetCondition_To_apps_StatefulSetCondition(in *StatefulSetCondition, out *apps.StatefulSetCondition, s conversion.Scope) error {
+	*out = *(*apps.StatefulSetCondition)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1beta1_StatefulSetCondition_To_apps_StatefulSetCondition is an autogenerated conversion function.
+func Convert_v1beta1_StatefulSetCondition_To_apps_StatefulSetCondition(in *StatefulSetCondition, out *apps.StatefulSetCondition, s conversion.Scope) error {
+	return autoConvert_v1beta1_StatefulSetCondition_To_apps_StatefulSetCondition(in, out, s)
+}
+
+func autoConvert_apps_StatefulSetCondition_To_v1beta1_StatefulSetCondition(in *apps.StatefulSetCondition, out *StatefulSetCondition, s conversion.Scope) error {
+	*out = *(*StatefulSetCondition)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_apps_StatefulSetCondition_To_v1beta1_StatefulSetCondition is an autogenerated conversion function.
+func Convert_apps_StatefulSetCondition_To_v1beta1_StatefulSetCondition(in *apps.StatefulSetCondition, out *StatefulSetCondition, s conversion.Scope) error {
+	return autoConvert_apps_StatefulSetCondition_To_v1beta1_StatefulSetCondition(in, out, s)
+}
+
+func autoConvert_v1beta1_StatefulSetList_To_apps_StatefulSetList(in *StatefulSetList, out *apps.StatefulSetList, s conversion.Scope) error {
+	out.ListMeta = in.ListMeta
+	out.Items = *(*[]apps.StatefulSet)(unsafe.Pointer(&in.Items))
+	return nil
+}
+
+// Convert_v1beta1_StatefulSetList_To_apps_StatefulSetList is an autogenerated conversion function.
+func Convert_v1beta1_StatefulSetList_To_apps_StatefulSetList(in *StatefulSetList, out *apps.StatefulSetList, s conversion.Scope) error {
+	return autoConvert_v1beta1_StatefulSetList_To_apps_StatefulSetList(in, out, s)
+}
+
+func autoConvert_apps_StatefulSetList_To_v1beta1_StatefulSetList(in *apps.StatefulSetList, out *StatefulSetList, s conversion.Scope) error {
+	out.ListMeta = in.ListMeta
+	out.Items = *(*[]StatefulSet)(unsafe.Pointer(&in.Items))
+	return nil
+}
+
+// Convert_apps_StatefulSetList_To_v1beta1_StatefulSetList is an autogenerated conversion function.
+func Convert_apps_StatefulSetList_To_v1beta1_StatefulSetList(in *apps.StatefulSetList, out *StatefulSetList, s conversion.Scope) error {
+	return autoConvert_apps_StatefulSetList_To_v1beta1_StatefulSetList(in, out, s)
+}
+
+func autoConvert_v1beta1_StatefulSetOrdinals_To_apps_StatefulSetOrdinals(in *StatefulSetOrdinals, out *apps.StatefulSetOrdinals, s conversion.Scope) error {
+	*out = *(*apps.StatefulSetOrdinals)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1beta1_StatefulSetOrdinals_To_apps_StatefulSetOrdinals is an autogenerated conversion function.
+func Convert_v1beta1_StatefulSetOrdinals_To_apps_StatefulSetOrdinals(in *StatefulSetOrdinals, out *apps.StatefulSetOrdinals, s conversion.Scope) error {
+	return autoConvert_v1beta1_StatefulSetOrdinals_To_apps_StatefulSetOrdinals(in, out, s)
+}
+
+func autoConvert_apps_StatefulSetOrdinals_To_v1beta1_StatefulSetOrdinals(in *apps.StatefulSetOrdinals, out *StatefulSetOrdinals, s conversion.Scope) error {
+	*out = *(*StatefulSetOrdinals)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_apps_StatefulSetOrdinals_To_v1beta1_StatefulSetOrdinals is an autogenerated conversion function.
+func Convert_apps_StatefulSetOrdinals_To_v1beta1_StatefulSetOrdinals(in *apps.StatefulSetOrdinals, out *StatefulSetOrdinals, s conversion.Scope) error {
+	return autoConvert_apps_StatefulSetOrdinals_To_v1beta1_StatefulSetOrdinals(in, out, s)
+}
+
+func autoConvert_v1beta1_StatefulSetPersistentVolumeClaimRetentionPolicy_To_apps_StatefulSetPersistentVolumeClaimRetentionPolicy(in *StatefulSetPersistentVolumeClaimRetentionPolicy, out *apps.StatefulSetPersistentVolumeClaimRetentionPolicy, s conversion.Scope) error {
+	*out = *(*apps.StatefulSetPersistentVolumeClaimRetentionPolicy)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1beta1_StatefulSetPersistentVolumeClaimRetentionPolicy_To_apps_StatefulSetPersistentVolumeClaimRetentionPolicy is an autogenerated conversion function.
+func Convert_v1beta1_StatefulSetPersistentVolumeClaimRetentionPolicy_To_apps_StatefulSetPersistentVolumeClaimRetentionPolicy(in *StatefulSetPersistentVolumeClaimRetentionPolicy, out *apps.StatefulSetPersistentVolumeClaimRetentionPolicy, s conversion.Scope) error {
+	return autoConvert_v1beta1_StatefulSetPersistentVolumeClaimRetentionPolicy_To_apps_StatefulSetPersistentVolumeClaimRetentionPolicy(in, out, s)
+}
+
+func autoConvert_apps_StatefulSetPersistentVolumeClaimRetentionPolicy_To_v1beta1_StatefulSetPersistentVolumeClaimRetentionPolicy(in *apps.StatefulSetPersistentVolumeClaimRetentionPolicy, out *StatefulSetPersistentVolumeClaimRetentionPolicy, s conversion.Scope) error {
+	*out = *(*StatefulSetPersistentVolumeClaimRetentionPolicy)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_apps_StatefulSetPersistentVolumeClaimRetentionPolicy_To_v1beta1_StatefulSetPersistentVolumeClaimRetentionPolicy is an autogenerated conversion function.
+func Convert_apps_StatefulSetPersistentVolumeClaimRetentionPolicy_To_v1beta1_StatefulSetPersistentVolumeClaimRetentionPolicy(in *apps.StatefulSetPersistentVolumeClaimRetentionPolicy, out *StatefulSetPersistentVolumeClaimRetentionPolicy, s conversion.Scope) error {
+	return autoConvert_apps_StatefulSetPersistentVolumeClaimRetentionPolicy_To_v1beta1_StatefulSetPersistentVolumeClaimRetentionPolicy(in, out, s)
+}
+
+func autoConvert_v1beta1_StatefulSetScaleStrategy_To_apps_StatefulSetScaleStrategy(in *StatefulSetScaleStrategy, out *apps.StatefulSetScaleStrategy, s conversion.Scope) error {
+	*out = *(*apps.StatefulSetScaleStrategy)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1beta1_StatefulSetScaleStrategy_To_apps_StatefulSetScaleStrategy is an autogenerated conversion function.
+func Convert_v1beta1_StatefulSetScaleStrategy_To_apps_StatefulSetScaleStrategy(in *StatefulSetScaleStrategy, out *apps.StatefulSetScaleStrategy, s conversion.Scope) error {
+	return autoConvert_v1beta1_StatefulSetScaleStrategy_To_apps_StatefulSetScaleStrategy(in, out, s)
+}
+
+func autoConvert_apps_StatefulSetScaleStrategy_To_v1beta1_StatefulSetScaleStrategy(in *apps.StatefulSetScaleStrategy, out *StatefulSetScaleStrategy, s conversion.Scope) error {
+	*out = *(*StatefulSetScaleStrategy)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_apps_StatefulSetScaleStrategy_To_v1beta1_StatefulSetScaleStrategy is an autogenerated conversion function.
+func Convert_apps_StatefulSetScaleStrategy_To_v1beta1_StatefulSetScaleStrategy(in *apps.StatefulSetScaleStrategy, out *StatefulSetScaleStrategy, s conversion.Scope) error {
+	return autoConvert_apps_StatefulSetScaleStrategy_To_v1beta1_StatefulSetScaleStrategy(in, out, s)
+}
+
+func autoConvert_v1beta1_StatefulSetSpec_To_apps_StatefulSetSpec(in *StatefulSetSpec, out *apps.StatefulSetSpec, s conversion.Scope) error {
+	*out = *(*apps.StatefulSetSpec)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1beta1_StatefulSetSpec_To_apps_StatefulSetSpec is an autogenerated conversion function.
+func Convert_v1beta1_StatefulSetSpec_To_apps_StatefulSetSpec(in *StatefulSetSpec, out *apps.StatefulSetSpec, s conversion.Scope) error {
+	return autoConvert_v1beta1_StatefulSetSpec_To_apps_StatefulSetSpec(in, out, s)
+}
+
+func autoConvert_apps_StatefulSetSpec_To_v1beta1_StatefulSetSpec(in *apps.StatefulSetSpec, out *StatefulSetSpec, s conversion.Scope) error {
+	*out = *(*StatefulSetSpec)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_apps_StatefulSetSpec_To_v1beta1_StatefulSetSpec is an autogenerated conversion function.
+func Convert_apps_StatefulSetSpec_To_v1beta1_StatefulSetSpec(in *apps.StatefulSetSpec, out *StatefulSetSpec, s conversion.Scope) error {
+	return autoConvert_apps_StatefulSetSpec_To_v1beta1_StatefulSetSpec(in, out, s)
+}
+
+func autoConvert_v1beta1_StatefulSetStatus_To_apps_StatefulSetStatus(in *StatefulSetStatus, out *apps.StatefulSetStatus, s conversion.Scope) error {
+	*out = *(*apps.StatefulSetStatus)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1beta1_StatefulSetStatus_To_apps_StatefulSetStatus is an autogenerated conversion function.
+func Convert_v1beta1_StatefulSetStatus_To_apps_StatefulSetStatus(in *StatefulSetStatus, out *apps.StatefulSetStatus, s conversion.Scope) error {
+	return autoConvert_v1beta1_StatefulSetStatus_To_apps_StatefulSetStatus(in, out, s)
+}
+
+func autoConvert_apps_StatefulSetStatus_To_v1beta1_StatefulSetStatus(in *apps.StatefulSetStatus, out *StatefulSetStatus, s conversion.Scope) error {
+	*out = *(*StatefulSetStatus)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_apps_StatefulSetStatus_To_v1beta1_StatefulSetStatus is an autogenerated conversion function.
+func Convert_apps_StatefulSetStatus_To_v1beta1_StatefulSetStatus(in *apps.StatefulSetStatus, out *StatefulSetStatus, s conversion.Scope) error {
+	return autoConvert_apps_StatefulSetStatus_To_v1beta1_StatefulSetStatus(in, out, s)
+}
+
+func autoConvert_v1beta1_StatefulSetUpdateStrategy_To_apps_StatefulSetUpdateStrategy(in *StatefulSetUpdateStrategy, out *apps.StatefulSetUpdateStrategy, s conversion.Scope) error {
+	*out = *(*apps.StatefulSetUpdateStrategy)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1beta1_StatefulSetUpdateStrategy_To_apps_StatefulSetUpdateStrategy is an autogenerated conversion function.
+func Convert_v1beta1_StatefulSetUpdateStrategy_To_apps_StatefulSetUpdateStrategy(in *StatefulSetUpdateStrategy, out *apps.StatefulSetUpdateStrategy, s conversion.Scope) error {
+	return autoConvert_v1beta1_StatefulSetUpdateStrategy_To_apps_StatefulSetUpdateStrategy(in, out, s)
+}
+
+func autoConvert_apps_StatefulSetUpdateStrategy_To_v1beta1_StatefulSetUpdateStrategy(in *apps.StatefulSetUpdateStrategy, out *StatefulSetUpdateStrategy, s conversion.Scope) error {
+	*out = *(*StatefulSetUpdateStrategy)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_apps_StatefulSetUpdateStrategy_To_v1beta1_StatefulSetUpdateStrategy is an autogenerated conversion function.
+func Convert_apps_StatefulSetUpdateStrategy_To_v1beta1_StatefulSetUpdateStrategy(in *apps.StatefulSetUpdateStrategy, out *StatefulSetUpdateStrategy, s conversion.Scope) error {
+	return autoConvert_apps_StatefulSetUpdateStrategy_To_v1beta1_StatefulSetUpdateStrategy(in, out, s)
 }
 
 func autoConvert_v1beta1_SyncStatus_To_apps_SyncStatus(in *SyncStatus, out *apps.SyncStatus, s conversion.Scope) error {
@@ -1403,6 +1747,26 @@ func autoConvert_apps_TargetReference_To_v1beta1_TargetReference(in *apps.Target
 // Convert_apps_TargetReference_To_v1beta1_TargetReference is an autogenerated conversion function.
 func Convert_apps_TargetReference_To_v1beta1_TargetReference(in *apps.TargetReference, out *TargetReference, s conversion.Scope) error {
 	return autoConvert_apps_TargetReference_To_v1beta1_TargetReference(in, out, s)
+}
+
+func autoConvert_v1beta1_UnorderedUpdateStrategy_To_apps_UnorderedUpdateStrategy(in *UnorderedUpdateStrategy, out *apps.UnorderedUpdateStrategy, s conversion.Scope) error {
+	*out = *(*apps.UnorderedUpdateStrategy)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1beta1_UnorderedUpdateStrategy_To_apps_UnorderedUpdateStrategy is an autogenerated conversion function.
+func Convert_v1beta1_UnorderedUpdateStrategy_To_apps_UnorderedUpdateStrategy(in *UnorderedUpdateStrategy, out *apps.UnorderedUpdateStrategy, s conversion.Scope) error {
+	return autoConvert_v1beta1_UnorderedUpdateStrategy_To_apps_UnorderedUpdateStrategy(in, out, s)
+}
+
+func autoConvert_apps_UnorderedUpdateStrategy_To_v1beta1_UnorderedUpdateStrategy(in *apps.UnorderedUpdateStrategy, out *UnorderedUpdateStrategy, s conversion.Scope) error {
+	*out = *(*UnorderedUpdateStrategy)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_apps_UnorderedUpdateStrategy_To_v1beta1_UnorderedUpdateStrategy is an autogenerated conversion function.
+func Convert_apps_UnorderedUpdateStrategy_To_v1beta1_UnorderedUpdateStrategy(in *apps.UnorderedUpdateStrategy, out *UnorderedUpdateStrategy, s conversion.Scope) error {
+	return autoConvert_apps_UnorderedUpdateStrategy_To_v1beta1_UnorderedUpdateStrategy(in, out, s)
 }
 
 func autoConvert_v1beta1_UpdatePriorityOrderTerm_To_apps_UpdatePriorityOrderTerm(in *UpdatePriorityOrderTerm, out *apps.UpdatePriorityOrderTerm, s conversion.Scope) error {
@@ -1483,6 +1847,46 @@ func autoConvert_apps_UpdateScatterTerm_To_v1beta1_UpdateScatterTerm(in *apps.Up
 // Convert_apps_UpdateScatterTerm_To_v1beta1_UpdateScatterTerm is an autogenerated conversion function.
 func Convert_apps_UpdateScatterTerm_To_v1beta1_UpdateScatterTerm(in *apps.UpdateScatterTerm, out *UpdateScatterTerm, s conversion.Scope) error {
 	return autoConvert_apps_UpdateScatterTerm_To_v1beta1_UpdateScatterTerm(in, out, s)
+}
+
+func autoConvert_v1beta1_VolumeClaimStatus_To_apps_VolumeClaimStatus(in *VolumeClaimStatus, out *apps.VolumeClaimStatus, s conversion.Scope) error {
+	*out = *(*apps.VolumeClaimStatus)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1beta1_VolumeClaimStatus_To_apps_VolumeClaimStatus is an autogenerated conversion function.
+func Convert_v1beta1_VolumeClaimStatus_To_apps_VolumeClaimStatus(in *VolumeClaimStatus, out *apps.VolumeClaimStatus, s conversion.Scope) error {
+	return autoConvert_v1beta1_VolumeClaimStatus_To_apps_VolumeClaimStatus(in, out, s)
+}
+
+func autoConvert_apps_VolumeClaimStatus_To_v1beta1_VolumeClaimStatus(in *apps.VolumeClaimStatus, out *VolumeClaimStatus, s conversion.Scope) error {
+	*out = *(*VolumeClaimStatus)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_apps_VolumeClaimStatus_To_v1beta1_VolumeClaimStatus is an autogenerated conversion function.
+func Convert_apps_VolumeClaimStatus_To_v1beta1_VolumeClaimStatus(in *apps.VolumeClaimStatus, out *VolumeClaimStatus, s conversion.Scope) error {
+	return autoConvert_apps_VolumeClaimStatus_To_v1beta1_VolumeClaimStatus(in, out, s)
+}
+
+func autoConvert_v1beta1_VolumeClaimUpdateStrategy_To_apps_VolumeClaimUpdateStrategy(in *VolumeClaimUpdateStrategy, out *apps.VolumeClaimUpdateStrategy, s conversion.Scope) error {
+	*out = *(*apps.VolumeClaimUpdateStrategy)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1beta1_VolumeClaimUpdateStrategy_To_apps_VolumeClaimUpdateStrategy is an autogenerated conversion function.
+func Convert_v1beta1_VolumeClaimUpdateStrategy_To_apps_VolumeClaimUpdateStrategy(in *VolumeClaimUpdateStrategy, out *apps.VolumeClaimUpdateStrategy, s conversion.Scope) error {
+	return autoConvert_v1beta1_VolumeClaimUpdateStrategy_To_apps_VolumeClaimUpdateStrategy(in, out, s)
+}
+
+func autoConvert_apps_VolumeClaimUpdateStrategy_To_v1beta1_VolumeClaimUpdateStrategy(in *apps.VolumeClaimUpdateStrategy, out *VolumeClaimUpdateStrategy, s conversion.Scope) error {
+	*out = *(*VolumeClaimUpdateStrategy)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_apps_VolumeClaimUpdateStrategy_To_v1beta1_VolumeClaimUpdateStrategy is an autogenerated conversion function.
+func Convert_apps_VolumeClaimUpdateStrategy_To_v1beta1_VolumeClaimUpdateStrategy(in *apps.VolumeClaimUpdateStrategy, out *VolumeClaimUpdateStrategy, s conversion.Scope) error {
+	return autoConvert_apps_VolumeClaimUpdateStrategy_To_v1beta1_VolumeClaimUpdateStrategy(in, out, s)
 }
 
 func autoConvert_v1beta1_WorkloadSpread_To_apps_WorkloadSpread(in *WorkloadSpread, out *apps.WorkloadSpread, s conversion.Scope) error {

@@ -79,6 +79,16 @@ var schemaYAML = typed.YAMLObject(`types:
     elementType:
       namedType: __untyped_deduced_
     elementRelationship: separable
+- name: com.github.kruise-apiserver.kruise-apiserver.pkg.apis.apps.v1alpha1.StatefulSet
+  scalar: untyped
+  list:
+    elementType:
+      namedType: __untyped_atomic_
+    elementRelationship: atomic
+  map:
+    elementType:
+      namedType: __untyped_deduced_
+    elementRelationship: separable
 - name: com.github.kruise-apiserver.kruise-apiserver.pkg.apis.apps.v1alpha1.WorkloadSpread
   scalar: untyped
   list:
@@ -120,6 +130,16 @@ var schemaYAML = typed.YAMLObject(`types:
       namedType: __untyped_deduced_
     elementRelationship: separable
 - name: com.github.kruise-apiserver.kruise-apiserver.pkg.apis.apps.v1beta1.NodeImage
+  scalar: untyped
+  list:
+    elementType:
+      namedType: __untyped_atomic_
+    elementRelationship: atomic
+  map:
+    elementType:
+      namedType: __untyped_deduced_
+    elementRelationship: separable
+- name: com.github.kruise-apiserver.kruise-apiserver.pkg.apis.apps.v1beta1.StatefulSet
   scalar: untyped
   list:
     elementType:

@@ -32,6 +32,8 @@ type Interface interface {
 	ImagePullJobs() TypedImagePullJobInformer
 	// NodeImages returns a NodeImageInformer.
 	NodeImages() TypedNodeImageInformer
+	// StatefulSets returns a StatefulSetInformer.
+	StatefulSets() TypedStatefulSetInformer
 	// WorkloadSpreads returns a WorkloadSpreadInformer.
 	WorkloadSpreads() TypedWorkloadSpreadInformer
 }
@@ -65,6 +67,11 @@ func (v *version) ImagePullJobs() TypedImagePullJobInformer {
 // NodeImages returns a TypedNodeImageInformer.
 func (v *version) NodeImages() TypedNodeImageInformer {
 	return &nodeImageInformer{factory: v.factory, tweakListOptions: v.tweakListOptions}
+}
+
+// StatefulSets returns a TypedStatefulSetInformer.
+func (v *version) StatefulSets() TypedStatefulSetInformer {
+	return &statefulSetInformer{factory: v.factory, namespace: v.namespace, tweakListOptions: v.tweakListOptions}
 }
 
 // WorkloadSpreads returns a TypedWorkloadSpreadInformer.

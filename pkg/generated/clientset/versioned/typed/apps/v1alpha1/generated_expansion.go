@@ -26,4 +26,6 @@ type ImagePullJobExpansion interface{}
 
 type NodeImageExpansion interface{}
 
+type StatefulSetExpansion interface{}
+
 type WorkloadSpreadExpansion interface{}
