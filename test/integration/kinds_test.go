@@ -256,6 +256,56 @@ spec:
 			}}, "spec", "images", "busybox")
 		},
 	},
+	{
+		name: "WorkloadSpread", resource: "workloadspreads", group: "apps.kruise.io", namespaced: true,
+		manifests: map[string]string{
+			"v1alpha1": `
+apiVersion: apps.kruise.io/v1alpha1
+kind: WorkloadSpread
+spec:
+  targetRef: {apiVersion: apps.kruise.io/v1alpha1, kind: CloneSet, name: web}
+  subsets:
+  - name: zone-a
+    requiredNodeSelectorTerm:
+      matchExpressions: [{key: topology.kubernetes.io/zone, operator: In, values: [a]}]
+    maxReplicas: 3
+  - name: zone-b
+    preferredNodeSelectorTerms:
+    - weight: 10
+      preference:
+        matchExpressions: [{key: topology.kubernetes.io/zone, operator: In, values: [b]}]
+`,
+			"v1beta1": `
+apiVersion: apps.kruise.io/v1beta1
+kind: WorkloadSpread
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  scheduleStrategy: {type: Adaptive, adaptive: {rescheduleCriticalSeconds: 30}}
+  subsets:
+  - name: on-demand
+    requiredNodeSelector:
+      matchExpressions: [{key: pool, operator: In, values: [on-demand]}]
+    maxReplicas: 50%
+    patch: {metadata: {labels: {pool: on-demand}}}
+  - name: spot
+    tolerations: [{key: spot, operator: Exists, effect: NoSchedule}]
+`,
+		},
+		invalid: func(obj *unstructured.Unstructured) {
+			setNested(obj, "Pod", "spec", "targetRef", "kind")
+			setNested(obj, []interface{}{}, "spec", "subsets")
+		},
+		invalidPaths: []string{"spec.targetRef.kind", "spec.subsets"},
+		specChange: func(obj *unstructured.Unstructured) {
+			subsets, _, _ := unstructured.NestedSlice(obj.Object, "spec", "subsets")
+			subsets[0].(map[string]interface{})["name"] = "renamed"
+			setNested(obj, subsets, "spec", "subsets")
+		},
+		distinct: func(obj *unstructured.Unstructured) {
+			setNested(obj, obj.GetName(), "spec", "targetRef", "name")
+		},
+	},
+
 }
 
 func setFirstContainerImage(obj *unstructured.Unstructured, image string) {
