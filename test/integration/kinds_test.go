@@ -305,7 +305,6 @@ spec:
 			setNested(obj, obj.GetName(), "spec", "targetRef", "name")
 		},
 	},
-
 }
 
 func setFirstContainerImage(obj *unstructured.Unstructured, image string) {
