@@ -1,25 +1,22 @@
 package statefulset
 
 import (
-	"context"
-
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/registry/generic"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
-	"k8s.io/apiserver/pkg/registry/rest"
-	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/deletionprotection"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/protection"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/scale"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/status"
 )
 
 // Storage holds the REST storage of statefulsets and their subresources.
 type Storage struct {
 	StatefulSet *REST
-	Status      *StatusREST
+	Status      *status.REST
 	Scale       *scale.REST
 }
 
@@ -56,45 +53,13 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (S
 		return Storage{}, err
 	}
 
-	statusStore := *store
-	statusStrategy := NewStatusStrategy(strategy)
-	statusStore.UpdateStrategy = statusStrategy
-	statusStore.ResetFieldsStrategy = statusStrategy
-
 	return Storage{
 		StatefulSet: &REST{protection.Wrap(store, func(obj runtime.Object) deletionprotection.Cascade {
 			return deletionprotection.Replicas(obj.(*apps.StatefulSet).Spec.Replicas)
 		})},
-		Status: &StatusREST{store: &statusStore},
+		Status: status.NewREST(store, NewStatusStrategy(strategy)),
 		Scale:  scale.NewREST(store, scaleAccessor{}),
 	}, nil
-}
-
-// StatusREST is the /status subresource.
-type StatusREST struct {
-	store *genericregistry.Store
-}
-
-var _ rest.Patcher = &StatusREST{}
-
-func (r *StatusREST) New() runtime.Object { return &apps.StatefulSet{} }
-func (r *StatusREST) Destroy()            {}
-
-func (r *StatusREST) Get(ctx context.Context, name string, options *metav1.GetOptions) (runtime.Object, error) {
-	return r.store.Get(ctx, name, options)
-}
-
-func (r *StatusREST) Update(ctx context.Context, name string, objInfo rest.UpdatedObjectInfo, createValidation rest.ValidateObjectFunc, updateValidation rest.ValidateObjectUpdateFunc, forceAllowCreate bool, options *metav1.UpdateOptions) (runtime.Object, bool, error) {
-	// Status is never created through /status, whatever the client asks.
-	return r.store.Update(ctx, name, objInfo, createValidation, updateValidation, false, options)
-}
-
-func (r *StatusREST) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
-	return r.store.GetResetFields()
-}
-
-func (r *StatusREST) ConvertToTable(ctx context.Context, object runtime.Object, tableOptions runtime.Object) (*metav1.Table, error) {
-	return r.store.ConvertToTable(ctx, object, tableOptions)
 }
 
 // scaleAccessor maps a StatefulSet to and from the /scale subresource.

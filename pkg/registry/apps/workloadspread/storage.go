@@ -11,18 +11,18 @@ import (
 	"k8s.io/apiserver/pkg/registry/generic"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
-	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps/validation"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/fieldpaths"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/protection"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/status"
 )
 
 // Storage holds the REST storage of workloadspreads and their status.
 type Storage struct {
 	WorkloadSpread *REST
-	Status         *StatusREST
+	Status         *status.REST
 }
 
 // REST is the main resource: a store whose deletes honour the protection
@@ -61,15 +61,10 @@ func NewStorage(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter, cl
 		return Storage{}, err
 	}
 
-	statusStore := *store
-	statusStrategy := NewStatusStrategy(strategy)
-	statusStore.UpdateStrategy = statusStrategy
-	statusStore.ResetFieldsStrategy = statusStrategy
-
 	return Storage{
 		// A WorkloadSpread holds no replicas: only Always protects it.
 		WorkloadSpread: &REST{Store: protection.Wrap(store, nil), cloneSets: cloneSets},
-		Status:         &StatusREST{store: &statusStore},
+		Status:         status.NewREST(store, NewStatusStrategy(strategy)),
 	}, nil
 }
 
@@ -140,31 +135,4 @@ func (r *REST) targetCloneSet(ctx context.Context, ref *apps.TargetReference) *a
 	}
 	cs, _ := obj.(*apps.CloneSet)
 	return cs
-}
-
-// StatusREST is the /status subresource.
-type StatusREST struct {
-	store *genericregistry.Store
-}
-
-var _ rest.Patcher = &StatusREST{}
-
-func (r *StatusREST) New() runtime.Object { return &apps.WorkloadSpread{} }
-func (r *StatusREST) Destroy()            {}
-
-func (r *StatusREST) Get(ctx context.Context, name string, options *metav1.GetOptions) (runtime.Object, error) {
-	return r.store.Get(ctx, name, options)
-}
-
-func (r *StatusREST) Update(ctx context.Context, name string, objInfo rest.UpdatedObjectInfo, createValidation rest.ValidateObjectFunc, updateValidation rest.ValidateObjectUpdateFunc, forceAllowCreate bool, options *metav1.UpdateOptions) (runtime.Object, bool, error) {
-	// Status is never created through /status, whatever the client asks.
-	return r.store.Update(ctx, name, objInfo, createValidation, updateValidation, false, options)
-}
-
-func (r *StatusREST) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
-	return r.store.GetResetFields()
-}
-
-func (r *StatusREST) ConvertToTable(ctx context.Context, object runtime.Object, tableOptions runtime.Object) (*metav1.Table, error) {
-	return r.store.ConvertToTable(ctx, object, tableOptions)
 }
