@@ -9,42 +9,22 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
-	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/registry/rest"
-	etcd3testing "k8s.io/apiserver/pkg/storage/etcd3/testing"
 	"k8s.io/utils/ptr"
 
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps/v1beta1"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/apps/cloneset"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/registrytest"
 )
-
-// restOptions gives every resource its own prefix in one test etcd.
-type restOptions struct {
-	options generic.RESTOptions
-}
-
-func (o restOptions) GetRESTOptions(resource schema.GroupResource, _ runtime.Object) (generic.RESTOptions, error) {
-	options := o.options
-	options.StorageConfig = options.StorageConfig.Config.ForResource(resource)
-	options.ResourcePrefix = resource.Group + "/" + resource.Resource
-	return options, nil
-}
 
 func newTestStorage(t *testing.T) (Storage, cloneset.Storage) {
 	t.Helper()
 	scheme := newScheme()
-	_, config := etcd3testing.NewUnsecuredEtcd3TestClientServer(t)
-	config.Codec = serializer.NewCodecFactory(scheme).LegacyCodec(v1beta1.SchemeGroupVersion)
-	getter := restOptions{generic.RESTOptions{
-		StorageConfig:           config.ForResource(schema.GroupResource{}),
-		Decorator:               generic.UndecoratedStorage,
-		DeleteCollectionWorkers: 1,
-	}}
+	getter := registrytest.RESTOptionsGetter(t, serializer.NewCodecFactory(scheme).LegacyCodec(v1beta1.SchemeGroupVersion))
 	cloneSets, err := cloneset.NewStorage(scheme, getter)
 	if err != nil {
 		t.Fatal(err)

@@ -8,40 +8,20 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
-	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/registry/rest"
-	"k8s.io/apiserver/pkg/storage/storagebackend"
 
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/apis/policy"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/apis/policy/v1beta1"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/deletionprotection"
-	"github.com/kruise-apiserver/kruise-apiserver/pkg/embeddedetcd"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/registrytest"
 )
 
 func newTestStorage(t *testing.T) Storage {
 	t.Helper()
 	scheme := newScheme()
 	metav1.AddToGroupVersion(scheme, metav1.SchemeGroupVersion)
-	etcd, err := embeddedetcd.Start(context.Background(), embeddedetcd.Config{DataDir: t.TempDir(), LogLevel: "error"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(etcd.Stop)
-	tls := etcd.ClientTLS()
-	config := storagebackend.NewDefaultConfig("/registry", serializer.NewCodecFactory(scheme).LegacyCodec(v1beta1.SchemeGroupVersion))
-	config.Transport = storagebackend.TransportConfig{
-		ServerList:    etcd.Endpoints(),
-		TrustedCAFile: tls.CAFile,
-		CertFile:      tls.CertFile,
-		KeyFile:       tls.KeyFile,
-	}
-	opts := generic.RESTOptions{
-		StorageConfig:           config.ForResource(policy.Resource("podunavailablebudgets")),
-		Decorator:               generic.UndecoratedStorage,
-		DeleteCollectionWorkers: 1,
-		ResourcePrefix:          "podunavailablebudgets",
-	}
-	storage, err := NewStorage(scheme, opts)
+	getter := registrytest.RESTOptionsGetter(t, serializer.NewCodecFactory(scheme).LegacyCodec(v1beta1.SchemeGroupVersion))
+	storage, err := NewStorage(scheme, getter)
 	if err != nil {
 		t.Fatal(err)
 	}
