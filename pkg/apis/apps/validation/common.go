@@ -80,8 +80,9 @@ func ValidateIntOrPercent(value *intstr.IntOrString, allowOver100 bool, fldPath 
 	case intstr.Int:
 		return ValidateNonnegative(int64(value.IntVal), fldPath)
 	case intstr.String:
-		percent, ok := parsePercent(value.StrVal)
-		if !ok {
+		// Scaled against 100, a percentage is its own number.
+		percent, err := intstr.GetScaledValueFromIntOrPercent(value, 100, false)
+		if err != nil {
 			return field.ErrorList{field.Invalid(fldPath, value.StrVal, "must be an integer or a percentage (e.g. '5%')")}
 		}
 		if percent < 0 || (!allowOver100 && percent > 100) {
@@ -93,35 +94,6 @@ func ValidateIntOrPercent(value *intstr.IntOrString, allowOver100 bool, fldPath 
 		}
 	}
 	return nil
-}
-
-func parsePercent(s string) (int, bool) {
-	if !strings.HasSuffix(s, "%") {
-		return 0, false
-	}
-	var n int
-	digits := strings.TrimSuffix(s, "%")
-	if digits == "" {
-		return 0, false
-	}
-	neg := strings.HasPrefix(digits, "-")
-	digits = strings.TrimPrefix(digits, "-")
-	if digits == "" {
-		return 0, false
-	}
-	for _, r := range digits {
-		if r < '0' || r > '9' {
-			return 0, false
-		}
-		n = n*10 + int(r-'0')
-		if n > 1<<20 {
-			return 0, false
-		}
-	}
-	if neg {
-		n = -n
-	}
-	return n, true
 }
 
 // ScaledValue resolves an int-or-percent against total, rounding up or

@@ -256,7 +256,7 @@ func TestValidateImagePullJob(t *testing.T) {
 			name:   "unparsable image",
 			tweak:  func(job *apps.ImagePullJob) { job.Spec.Image = "Nginx:latest" },
 			want:   []imagePullErr{ipInvalid("spec.image")},
-			detail: "invalid image Nginx:latest: invalid reference format: repository name must be lowercase",
+			detail: "invalid image Nginx:latest: invalid reference format: repository name (library/Nginx) must be lowercase",
 		},
 		{
 			name: "deadline shorter than the default pull timeout",

@@ -35,8 +35,8 @@ func TestImageReferenceError(t *testing.T) {
 
 	for ref, want := range map[string]string{
 		strings.Repeat("a", 64):             "cannot specify 64-byte hexadecimal strings",
-		"Nginx":                             "invalid reference format: repository name must be lowercase",
-		"registry.example.com/Team/app":     "invalid reference format: repository name must be lowercase",
+		"Nginx":                             "must be lowercase",
+		"registry.example.com/Team/app":     "must be lowercase",
 		"nginx:":                            "invalid reference format",
 		"nginx:-dev":                        "invalid reference format",
 		"nginx:" + strings.Repeat("t", 129): "invalid reference format",
@@ -49,8 +49,7 @@ func TestImageReferenceError(t *testing.T) {
 		"busybox@sha256:" + strings.Repeat("a", 63): "invalid checksum digest length",
 		"busybox@sha256:" + strings.Repeat("A", 64): "invalid checksum digest format",
 		"busybox@md5:" + strings.Repeat("a", 32):    "unsupported digest algorithm",
-		"example.com/" + strings.Repeat("a", 250):   "repository name must not be more than 255 characters",
-		"": "invalid reference format",
+		"":                                          "invalid reference format",
 	} {
 		if got := imageReferenceError(ref); !strings.Contains(got, want) {
 			t.Errorf("%q: got %q, want %q", ref, got, want)
