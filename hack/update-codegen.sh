@@ -19,6 +19,10 @@ export GOBIN="${KRUISE_TOOLS_BIN:-${XDG_CACHE_HOME:-${HOME}/.cache}/kruise-apise
 mkdir -p "${GOBIN}"
 
 source "${CODEGEN_PKG}/kube_codegen.sh"
+# The Kubernetes packages whose OpenAPI definitions we also generate live in
+# the read-only module cache: openapi-gen must read their model names, not
+# write them.
+KUBE_CODEGEN_READONLY_PKGS+=(k8s.io/api/core/v1 k8s.io/api/autoscaling/v1)
 
 kube::codegen::gen_helpers \
     --boilerplate "${BOILERPLATE}" \
