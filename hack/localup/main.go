@@ -1,0 +1,220 @@
+// Command local-up runs the local aggregated control plane of
+// hack/local-up.sh: see internal/localup. Without arguments it runs in the
+// foreground until Ctrl-C; -d starts it detached and returns once it is
+// ready; "down" stops a detached (or foreground) one.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kruise-apiserver/kruise-apiserver/internal/localup"
+)
+
+const detachedEnv = "KRUISE_LOCAL_UP_DETACHED"
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintf(os.Stderr, "local-up: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var opts localup.Options
+	var detach bool
+	flags := flag.NewFlagSet("local-up", flag.ContinueOnError)
+	flags.StringVar(&opts.Dir, "dir", "_output/local", "state directory (certificates, data, logs, kubeconfig)")
+	flags.StringVar(&opts.KubeBinDir, "kube-bin-dir", "", "directory with kube-apiserver, kube-controller-manager and etcd")
+	flags.StringVar(&opts.KruiseBinary, "kruise-binary", "_output/bin/kruise-apiserver", "the kruise-apiserver binary")
+	flags.StringVar(&opts.ArtifactsDir, "artifacts", "artifacts", "the repository's artifacts/ directory")
+	flags.BoolVar(&detach, "d", false, "start detached and return once everything is ready")
+	if err := flags.Parse(os.Args[1:]); err != nil {
+		return err
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return err
+	}
+	opts.Dir = dir
+	pidFile := filepath.Join(dir, "local-up.pid")
+	readyFile := filepath.Join(dir, "ready")
+
+	switch args := flags.Args(); {
+	case len(args) == 1 && args[0] == "down":
+		return down(pidFile)
+	case len(args) > 0:
+		return fmt.Errorf("unknown arguments %q (use -d to detach, or down)", args)
+	}
+	if pid, ok := runningPID(pidFile); ok && os.Getenv(detachedEnv) == "" {
+		return fmt.Errorf("already running (pid %d); stop it with: hack/local-up.sh down", pid)
+	}
+	if opts.KubeBinDir == "" {
+		return errors.New("--kube-bin-dir is required")
+	}
+	for _, p := range []*string{&opts.KubeBinDir, &opts.KruiseBinary, &opts.ArtifactsDir} {
+		if *p, err = filepath.Abs(*p); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "logs"), 0o700); err != nil {
+		return err
+	}
+	if detach {
+		return startDetached(dir, pidFile, readyFile)
+	}
+	return foreground(opts, pidFile, readyFile)
+}
+
+// foreground runs the control plane until SIGINT/SIGTERM or until a
+// component dies.
+func foreground(opts localup.Options, pidFile, readyFile string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	_ = os.Remove(readyFile)
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		return err
+	}
+	defer os.Remove(pidFile)
+	defer os.Remove(readyFile)
+
+	opts.Progress = os.Stdout
+	cluster, err := localup.Up(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer cluster.Down()
+	printUsage(cluster)
+	if err := os.WriteFile(readyFile, nil, 0o644); err != nil {
+		return err
+	}
+	if os.Getenv(detachedEnv) == "" {
+		fmt.Println("Press Ctrl-C to stop everything.")
+	}
+	ticker := time.NewTicker(time.Second)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fmt.Println("local-up: stopping")
+			return nil
+		case <-ticker.C:
+			if err := cluster.Exited(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func printUsage(c *localup.Cluster) {
+	fmt.Printf(`local-up: ready. kube-apiserver serves apps.kruise.io and policy.kruise.io through kruise-apiserver.
+  export KUBECONFIG=%s
+  kubectl get apiservices | grep kruise
+  kubectl get clonesets -A
+Logs: %s
+`, c.Kubeconfig, filepath.Dir(c.LogPath(localup.KubeAPIServer)))
+}
+
+// startDetached re-runs this command in its own session, logging to
+// logs/local-up.log, and waits until it is ready or has failed.
+func startDetached(dir, pidFile, readyFile string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var args []string
+	for _, a := range os.Args[1:] {
+		if a != "-d" && a != "--d" {
+			args = append(args, a)
+		}
+	}
+	logPath := filepath.Join(dir, "logs", "local-up.log")
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	_ = os.Remove(readyFile)
+	cmd := exec.Command(self, args...)
+	cmd.Env = append(os.Environ(), detachedEnv+"=1")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.After(10 * time.Minute)
+	for {
+		select {
+		case err := <-exited:
+			return fmt.Errorf("local-up failed (%v); see %s:\n%s", err, logPath, tail(logPath, 30))
+		case <-deadline:
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			return fmt.Errorf("not ready within 10 minutes; see %s", logPath)
+		case <-time.After(500 * time.Millisecond):
+			if _, err := os.Stat(readyFile); err == nil {
+				data, _ := os.ReadFile(logPath)
+				fmt.Print(string(data))
+				fmt.Printf("local-up: running detached (pid %d); stop it with: hack/local-up.sh down\n", cmd.Process.Pid)
+				return nil
+			}
+		}
+	}
+}
+
+// down stops a running local-up and waits for it to finish stopping its
+// components.
+func down(pidFile string) error {
+	pid, ok := runningPID(pidFile)
+	if !ok {
+		fmt.Println("local-up: not running")
+		_ = os.Remove(pidFile)
+		return nil
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		return err
+	}
+	for i := 0; i < 240; i++ {
+		if syscall.Kill(pid, 0) != nil {
+			fmt.Println("local-up: stopped")
+			return nil
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	return fmt.Errorf("pid %d did not stop within 2 minutes", pid)
+}
+
+func runningPID(pidFile string) (int, bool) {
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 0 {
+		return 0, false
+	}
+	return pid, syscall.Kill(pid, 0) == nil
+}
+
+func tail(path string, n int) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

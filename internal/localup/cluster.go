@@ -1,0 +1,430 @@
+// Package localup runs the whole aggregated setup on one machine, loopback
+// only: etcd, kube-apiserver, kube-controller-manager and kruise-apiserver
+// in delegated mode behind APIServices, with their PKI. hack/local-up.sh
+// and the e2e suite use it.
+package localup
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// Options says where things are.
+type Options struct {
+	// Dir holds the state: pki/, etcd/, kruise/ (kruise-apiserver's data
+	// dir and embedded etcd), logs/ and the admin kubeconfig.
+	Dir string
+	// KubeBinDir has kube-apiserver, kube-controller-manager and etcd
+	// (hack/build-kube-binaries.sh).
+	KubeBinDir string
+	// KruiseBinary is the kruise-apiserver binary.
+	KruiseBinary string
+	// ArtifactsDir is the repository's artifacts/, whose RBAC and APIService
+	// manifests are applied as a cluster operator would.
+	ArtifactsDir string
+	// Progress receives one line per step; nil discards them.
+	Progress io.Writer
+}
+
+// Cluster is a running local control plane.
+type Cluster struct {
+	opts  Options
+	certs *certs
+
+	etcdPort, apiserverPort, kruisePort int
+
+	// Kubeconfig is the admin kubeconfig (system:masters).
+	Kubeconfig string
+	// AdminConfig is the admin client configuration.
+	AdminConfig *rest.Config
+
+	mu    sync.Mutex
+	procs map[string]*process
+}
+
+// Component names, also the names of their log files.
+const (
+	Etcd                  = "etcd"
+	KubeAPIServer         = "kube-apiserver"
+	KubeControllerManager = "kube-controller-manager"
+	KruiseAPIServer       = "kruise-apiserver"
+)
+
+// Up starts everything and returns once every APIService of ours is
+// Available. On error, whatever was started is stopped again.
+func Up(ctx context.Context, opts Options) (_ *Cluster, err error) {
+	if opts.Progress == nil {
+		opts.Progress = io.Discard
+	}
+	c := &Cluster{opts: opts, procs: map[string]*process{}, Kubeconfig: filepath.Join(opts.Dir, "kubeconfig")}
+	defer func() {
+		if err != nil {
+			c.Down()
+		}
+	}()
+	for _, sub := range []string{"logs", "etcd", "kruise"} {
+		if err := os.MkdirAll(filepath.Join(opts.Dir, sub), 0o700); err != nil {
+			return nil, err
+		}
+	}
+	c.step("certificates in %s", filepath.Join(opts.Dir, "pki"))
+	if c.certs, err = ensureCerts(filepath.Join(opts.Dir, "pki")); err != nil {
+		return nil, err
+	}
+	ports, err := freePorts(4)
+	if err != nil {
+		return nil, err
+	}
+	c.etcdPort, c.apiserverPort, c.kruisePort = ports[0], ports[1], ports[2]
+	etcdPeerPort := ports[3]
+
+	c.step("etcd on 127.0.0.1:%d", c.etcdPort)
+	if err := c.startEtcd(ctx, etcdPeerPort); err != nil {
+		return nil, err
+	}
+	c.step("kube-apiserver on https://127.0.0.1:%d", c.apiserverPort)
+	if err := c.startKubeAPIServer(ctx); err != nil {
+		return nil, err
+	}
+	c.step("kube-controller-manager (namespace and garbage collector controllers)")
+	if err := c.startControllerManager(); err != nil {
+		return nil, err
+	}
+	c.step("kruise-system: RBAC and APIServices from %s", opts.ArtifactsDir)
+	if err := c.applyArtifacts(ctx); err != nil {
+		return nil, err
+	}
+	c.step("kruise-apiserver on https://127.0.0.1:%d", c.kruisePort)
+	if err := c.StartKruise(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Cluster) step(format string, args ...interface{}) {
+	fmt.Fprintf(c.opts.Progress, "local-up: "+format+"\n", args...)
+}
+
+func (c *Cluster) logDir() string { return filepath.Join(c.opts.Dir, "logs") }
+
+func (c *Cluster) start(name, binary string, args ...string) (*process, error) {
+	p, err := startProcess(name, c.logDir(), binary, args...)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.procs[name] = p
+	c.mu.Unlock()
+	return p, nil
+}
+
+// waitFor polls check until it succeeds, p exits or the timeout passes.
+func waitFor(ctx context.Context, p *process, what string, timeout time.Duration, check func(context.Context) error) error {
+	var last error
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		if !p.running() {
+			return false, p.exitError()
+		}
+		last = check(ctx)
+		return last == nil, nil
+	})
+	if err != nil && last != nil && p.running() {
+		return fmt.Errorf("%s not ready within %s: %v; last lines of %s:\n%s", what, timeout, last, p.logPath, tailFile(p.logPath, 20))
+	}
+	return err
+}
+
+func (c *Cluster) startEtcd(ctx context.Context, peerPort int) error {
+	client := fmt.Sprintf("http://127.0.0.1:%d", c.etcdPort)
+	peer := fmt.Sprintf("http://127.0.0.1:%d", peerPort)
+	p, err := c.start(Etcd, filepath.Join(c.opts.KubeBinDir, "etcd"),
+		"--name=local", "--data-dir="+filepath.Join(c.opts.Dir, "etcd"),
+		"--listen-client-urls="+client, "--advertise-client-urls="+client,
+		"--listen-peer-urls="+peer, "--initial-advertise-peer-urls="+peer,
+		"--initial-cluster=local="+peer, "--log-level=warn",
+		"--auto-compaction-mode=periodic", "--auto-compaction-retention=1h")
+	if err != nil {
+		return err
+	}
+	return waitFor(ctx, p, "etcd", time.Minute, func(ctx context.Context) error {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, client+"/health", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("/health: %s", resp.Status)
+		}
+		return nil
+	})
+}
+
+func (c *Cluster) startKubeAPIServer(ctx context.Context) error {
+	cert, key := c.certs.certPath, c.certs.keyPath
+	p, err := c.start(KubeAPIServer, filepath.Join(c.opts.KubeBinDir, "kube-apiserver"),
+		fmt.Sprintf("--etcd-servers=http://127.0.0.1:%d", c.etcdPort),
+		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+		// The kubernetes Service's endpoints may not be a loopback address,
+		// and nothing here needs them.
+		"--endpoint-reconciler-type=none",
+		fmt.Sprintf("--secure-port=%d", c.apiserverPort),
+		"--tls-cert-file="+cert(c.certs.apiserverServing), "--tls-private-key-file="+key(c.certs.apiserverServing),
+		"--client-ca-file="+cert(c.certs.clusterCA),
+		"--authorization-mode=Node,RBAC",
+		"--service-cluster-ip-range=10.0.0.0/24",
+		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+		"--service-account-key-file="+c.certs.serviceAccountKey,
+		"--service-account-signing-key-file="+c.certs.serviceAccountKey,
+		"--allow-privileged=true",
+		// The aggregation layer: kube-apiserver proxies to kruise-apiserver
+		// with this client certificate and the user in request headers,
+		// which kruise-apiserver trusts through the front-proxy CA.
+		"--requestheader-client-ca-file="+cert(c.certs.frontProxyCA),
+		"--requestheader-allowed-names=front-proxy-client",
+		"--requestheader-username-headers=X-Remote-User",
+		"--requestheader-group-headers=X-Remote-Group",
+		"--requestheader-extra-headers-prefix=X-Remote-Extra-",
+		"--proxy-client-cert-file="+cert(c.certs.frontProxyClient), "--proxy-client-key-file="+key(c.certs.frontProxyClient),
+		"--enable-aggregator-routing=false",
+		"--cert-dir="+filepath.Join(c.opts.Dir, "kube-apiserver-certs"),
+	)
+	if err != nil {
+		return err
+	}
+	if err := c.writeKubeconfig(c.Kubeconfig, c.certs.admin, true); err != nil {
+		return err
+	}
+	config, err := clientcmd.BuildConfigFromFlags("", c.Kubeconfig)
+	if err != nil {
+		return err
+	}
+	config.QPS, config.Burst = 100, 200
+	c.AdminConfig = config
+	return waitFor(ctx, p, "kube-apiserver", 2*time.Minute, func(ctx context.Context) error {
+		return c.readyz(ctx)
+	})
+}
+
+func (c *Cluster) readyz(ctx context.Context) error {
+	rc, err := rest.RESTClientFor(withNegotiation(rest.CopyConfig(c.AdminConfig)))
+	if err != nil {
+		return err
+	}
+	body, err := rc.Get().AbsPath("/readyz").DoRaw(ctx)
+	if err != nil {
+		return fmt.Errorf("%v: %s", err, body)
+	}
+	return nil
+}
+
+func (c *Cluster) startControllerManager() error {
+	kubeconfig := filepath.Join(c.opts.Dir, "kube-controller-manager.kubeconfig")
+	if err := c.writeKubeconfig(kubeconfig, c.certs.controllerManager, false); err != nil {
+		return err
+	}
+	_, err := c.start(KubeControllerManager, filepath.Join(c.opts.KubeBinDir, "kube-controller-manager"),
+		"--kubeconfig="+kubeconfig,
+		"--authentication-kubeconfig="+kubeconfig, "--authorization-kubeconfig="+kubeconfig,
+		// The namespace controller deletes the Kruise objects of a deleted
+		// namespace, found through discovery; the garbage collector follows
+		// owner references to them. No node, so nothing else is needed.
+		// Each controller acts as its own ServiceAccount with its bootstrap
+		// role (system:controller:namespace-controller, ...), as in kubeadm.
+		"--controllers=namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,root-ca-certificate-publisher-controller",
+		"--root-ca-file="+c.certs.certPath(c.certs.clusterCA),
+		"--service-account-private-key-file="+c.certs.serviceAccountKey,
+		"--use-service-account-credentials=true",
+		"--leader-elect=false",
+		"--bind-address=127.0.0.1", "--secure-port=0",
+	)
+	return err
+}
+
+// StartKruise starts (or restarts) kruise-apiserver in delegated mode and
+// waits until kube-apiserver reports every APIService of ours Available.
+func (c *Cluster) StartKruise(ctx context.Context) error {
+	kubeconfig := filepath.Join(c.opts.Dir, "kruise-apiserver.kubeconfig")
+	if err := c.writeKubeconfig(kubeconfig, c.certs.kruiseClient, false); err != nil {
+		return err
+	}
+	p, err := c.start(KruiseAPIServer, c.opts.KruiseBinary,
+		"--kubeconfig="+kubeconfig,
+		"--authentication-kubeconfig="+kubeconfig, "--authorization-kubeconfig="+kubeconfig,
+		"--bind-address=127.0.0.1", fmt.Sprintf("--secure-port=%d", c.kruisePort),
+		"--tls-cert-file="+c.certs.certPath(c.certs.kruiseServing), "--tls-private-key-file="+c.certs.keyPath(c.certs.kruiseServing),
+		"--data-dir="+filepath.Join(c.opts.Dir, "kruise"),
+	)
+	if err != nil {
+		return err
+	}
+	return waitFor(ctx, p, "kruise-apiserver APIServices", 2*time.Minute, c.apiServicesAvailable)
+}
+
+// StopKruise stops kruise-apiserver (and its embedded etcd), leaving the
+// rest running: the APIServices then become unavailable.
+func (c *Cluster) StopKruise() {
+	c.mu.Lock()
+	p := c.procs[KruiseAPIServer]
+	c.mu.Unlock()
+	if p != nil {
+		p.stop(time.Minute)
+	}
+}
+
+// Down stops everything, kruise-apiserver first.
+func (c *Cluster) Down() {
+	for _, name := range []string{KruiseAPIServer, KubeControllerManager, KubeAPIServer, Etcd} {
+		c.mu.Lock()
+		p := c.procs[name]
+		c.mu.Unlock()
+		if p != nil {
+			p.stop(time.Minute)
+		}
+	}
+}
+
+// Exited returns an error describing the first component that died, or
+// nil while all run.
+func (c *Cluster) Exited() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, p := range c.procs {
+		if !p.running() {
+			return p.exitError()
+		}
+	}
+	return nil
+}
+
+// LogTail returns the last lines of a component's log.
+func (c *Cluster) LogTail(component string, lines int) string {
+	return tailFile(filepath.Join(c.logDir(), component+".log"), lines)
+}
+
+// LogPath is the log file of a component.
+func (c *Cluster) LogPath(component string) string {
+	return filepath.Join(c.logDir(), component+".log")
+}
+
+var apiServiceGVR = schema.GroupVersionResource{Group: "apiregistration.k8s.io", Version: "v1", Resource: "apiservices"}
+
+// OurAPIServices are the APIServices artifacts/ registers.
+var OurAPIServices = []string{"v1alpha1.apps.kruise.io", "v1beta1.apps.kruise.io", "v1alpha1.policy.kruise.io", "v1beta1.policy.kruise.io"}
+
+func (c *Cluster) apiServicesAvailable(ctx context.Context) error {
+	client, err := dynamic.NewForConfig(c.AdminConfig)
+	if err != nil {
+		return err
+	}
+	for _, name := range OurAPIServices {
+		obj, err := client.Resource(apiServiceGVR).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		conditions, _, _ := unstructured.NestedSlice(obj.Object, "status", "conditions")
+		available := false
+		var message string
+		for _, cond := range conditions {
+			m, _ := cond.(map[string]interface{})
+			if m["type"] == "Available" {
+				available = m["status"] == "True"
+				message, _ = m["message"].(string)
+			}
+		}
+		if !available {
+			return fmt.Errorf("APIService %s is not Available: %s", name, message)
+		}
+	}
+	// Available is set by a controller that polls; the proxy serving the
+	// group may lag behind it. Only a request through kube-apiserver says
+	// the group is really reachable.
+	rc, err := rest.RESTClientFor(withNegotiation(rest.CopyConfig(c.AdminConfig)))
+	if err != nil {
+		return err
+	}
+	for _, name := range OurAPIServices {
+		version, group, _ := strings.Cut(name, ".")
+		if body, err := rc.Get().AbsPath("/apis", group, version).DoRaw(ctx); err != nil {
+			return fmt.Errorf("GET /apis/%s/%s through kube-apiserver: %v: %s", group, version, err, body)
+		}
+	}
+	return nil
+}
+
+// writeKubeconfig writes a kubeconfig for the local kube-apiserver with the
+// client certificate name; embedded makes it self-contained (the admin
+// kubeconfig users copy around), otherwise it points at the files.
+func (c *Cluster) writeKubeconfig(path, name string, embedded bool) error {
+	cluster := &clientcmdapi.Cluster{Server: fmt.Sprintf("https://127.0.0.1:%d", c.apiserverPort)}
+	user := &clientcmdapi.AuthInfo{}
+	if embedded {
+		var err error
+		if cluster.CertificateAuthorityData, err = os.ReadFile(c.certs.certPath(c.certs.clusterCA)); err != nil {
+			return err
+		}
+		if user.ClientCertificateData, err = os.ReadFile(c.certs.certPath(name)); err != nil {
+			return err
+		}
+		if user.ClientKeyData, err = os.ReadFile(c.certs.keyPath(name)); err != nil {
+			return err
+		}
+	} else {
+		cluster.CertificateAuthority = c.certs.certPath(c.certs.clusterCA)
+		user.ClientCertificate, user.ClientKey = c.certs.certPath(name), c.certs.keyPath(name)
+	}
+	config := clientcmdapi.NewConfig()
+	config.Clusters["local"] = cluster
+	config.AuthInfos[name] = user
+	config.Contexts["local"] = &clientcmdapi.Context{Cluster: "local", AuthInfo: name}
+	config.CurrentContext = "local"
+	return clientcmd.WriteToFile(*config, path)
+}
+
+func withNegotiation(config *rest.Config) *rest.Config {
+	config.GroupVersion = &metav1.SchemeGroupVersion
+	config.NegotiatedSerializer = unstructuredCodecs()
+	return config
+}
+
+// freePorts asks the kernel for n distinct free loopback ports.
+func freePorts(n int) ([]int, error) {
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	ports := make([]int, 0, n)
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		listeners = append(listeners, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// Ports are the ports the components listen on.
+func (c *Cluster) Ports() map[string]int {
+	return map[string]int{Etcd: c.etcdPort, KubeAPIServer: c.apiserverPort, KruiseAPIServer: c.kruisePort}
+}
