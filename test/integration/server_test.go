@@ -9,9 +9,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
 	corev1apply "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1apply "k8s.io/client-go/applyconfigurations/meta/v1"
+	"k8s.io/client-go/metadata"
 
 	appsv1beta1apply "github.com/kruise-apiserver/kruise-apiserver/pkg/generated/applyconfiguration/apps/v1beta1"
 	"github.com/kruise-apiserver/kruise-apiserver/test/integration/framework"
@@ -217,4 +220,39 @@ func containerNames(containers []corev1.Container) string {
 		names = append(names, c.Name)
 	}
 	return strings.Join(names, ",")
+}
+
+// TestMetadataClient lists and watches through the metadata client, which
+// asks for protobuf first, as kube-controller-manager's namespace controller
+// and garbage collector do: the server must answer in JSON instead.
+func TestMetadataClient(t *testing.T) {
+	s := framework.Start(t, "")
+	ctx := context.Background()
+	if _, err := s.Clientset(t).AppsV1beta1().CloneSets(testNamespace).Create(ctx, typedCloneSet("meta"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	client, err := metadata.NewForConfig(s.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gvr := schema.GroupVersionResource{Group: "apps.kruise.io", Version: "v1beta1", Resource: "clonesets"}
+	list, err := client.Resource(gvr).Namespace(testNamespace).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatalf("metadata list: %v", err)
+	}
+	if len(list.Items) != 1 || list.Items[0].Name != "meta" {
+		t.Fatalf("metadata list: %+v", list.Items)
+	}
+	w, err := client.Resource(gvr).Namespace(testNamespace).Watch(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatalf("metadata watch: %v", err)
+	}
+	defer w.Stop()
+	ev := <-w.ResultChan()
+	if ev.Type != watch.Added {
+		t.Fatalf("metadata watch event: %s %v", ev.Type, ev.Object)
+	}
+	if err := client.Resource(gvr).Namespace(testNamespace).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{}); err != nil {
+		t.Fatalf("metadata deletecollection: %v", err)
+	}
 }
