@@ -14,6 +14,7 @@ import (
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/apiserver"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/host"
 )
 
 const (
@@ -37,6 +38,8 @@ type Options struct {
 	EtcdConnectTimeout time.Duration
 	// Out receives the standalone "how to use me" lines; os.Stdout by default.
 	Out io.Writer
+	// Controllers configures the embedded controllers (never run with --standalone).
+	Controllers *host.Options
 
 	bindAddressSet bool
 }
@@ -48,6 +51,7 @@ func NewOptions() *Options {
 		DataDir:            defaultDataDir(),
 		EtcdConnectTimeout: 20 * time.Second,
 		Out:                os.Stdout,
+		Controllers:        host.NewOptions(),
 	}
 	o.Recommended.Etcd.StorageConfig.EncodeVersioner = apiserver.StorageVersions()
 	o.Recommended.SecureServing.BindPort = defaultPort
@@ -76,6 +80,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 			"Binds to 127.0.0.1 unless --bind-address is given. Without it the server delegates authentication and authorization to the cluster's kube-apiserver.")
 	fs.DurationVar(&o.EtcdConnectTimeout, "etcd-connect-timeout", o.EtcdConnectTimeout,
 		"How long to wait at start for the etcd given by --etcd-servers before giving up.")
+	o.Controllers.AddFlags(fs)
 	o.Recommended.AddFlags(fs)
 }
 
@@ -144,6 +149,7 @@ func (o *Options) Validate() error {
 	errs = append(errs, r.Admission.Validate()...)
 	errs = append(errs, r.EgressSelector.Validate()...)
 	errs = append(errs, r.Traces.Validate()...)
+	errs = append(errs, o.Controllers.Validate()...)
 	return utilerrors.NewAggregate(errs)
 }
 

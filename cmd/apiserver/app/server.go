@@ -21,6 +21,7 @@ import (
 	netutils "k8s.io/utils/net"
 
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/apiserver"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/host"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/embeddedetcd"
 	generatedopenapi "github.com/kruise-apiserver/kruise-apiserver/pkg/generated/openapi"
 )
@@ -101,6 +102,21 @@ func Run(ctx context.Context, o *Options) error {
 	server, err := config.Complete().New()
 	if err != nil {
 		return err
+	}
+	if !o.Standalone {
+		// The controllers reach this server over the loopback connection and
+		// the cluster through the delegation kubeconfig.
+		kruiseConfig, kubeConfig := config.GenericConfig.LoopbackClientConfig, config.GenericConfig.ClientConfig
+		if err := server.GenericAPIServer.AddPostStartHook("start-embedded-controllers", func(hook genericapiserver.PostStartHookContext) error {
+			go func() {
+				if err := host.Run(hook.Context, o.Controllers, kruiseConfig, kubeConfig); err != nil {
+					cancel(fmt.Errorf("embedded controllers: %w", err))
+				}
+			}()
+			return nil
+		}); err != nil {
+			return err
+		}
 	}
 	if err := server.GenericAPIServer.PrepareRun().RunWithContext(ctx); err != nil {
 		return err

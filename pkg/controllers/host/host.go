@@ -1,0 +1,272 @@
+// Package host runs the controllers embedded in kruise-apiserver: it elects
+// one leader among the replicas with a coordination.k8s.io Lease, and on the
+// leader starts the informers and the enabled controllers. Every replica
+// keeps serving the API whether it leads or not.
+package host
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/apimachinery/pkg/util/uuid"
+	kubeinformers "k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/klog/v2"
+
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/generated/clientset/versioned"
+	kruisescheme "github.com/kruise-apiserver/kruise-apiserver/pkg/generated/clientset/versioned/scheme"
+	kruiseinformers "github.com/kruise-apiserver/kruise-apiserver/pkg/generated/informers/externalversions"
+	"github.com/spf13/pflag"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+)
+
+// Options configure the host.
+type Options struct {
+	// Controllers names the controllers to run: "*" for all, "name" to
+	// enable one, "-name" to disable one ("*,-statefulset").
+	Controllers []string
+	// Workers is the number of concurrent reconciles per controller.
+	Workers int
+	// LeaderElect turns leader election on; off, this replica always runs
+	// the controllers (for a single replica).
+	LeaderElect bool
+	// LeaseNamespace and LeaseName identify the Lease.
+	LeaseNamespace, LeaseName                 string
+	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
+}
+
+// NewOptions returns OpenKruise's defaults: Lease kruise-system/kruise-manager,
+// 15s lease, 10s renew deadline.
+func NewOptions() *Options {
+	return &Options{
+		Controllers:    []string{"*"},
+		Workers:        3,
+		LeaderElect:    true,
+		LeaseNamespace: "kruise-system",
+		LeaseName:      "kruise-manager",
+		LeaseDuration:  15 * time.Second,
+		RenewDeadline:  10 * time.Second,
+		RetryPeriod:    2 * time.Second,
+	}
+}
+
+// AddFlags registers the flags.
+func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	names := make([]string, 0, len(Known))
+	for name := range Known {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	fs.StringSliceVar(&o.Controllers, "controllers", o.Controllers, fmt.Sprintf(
+		"Embedded controllers to run: '*' for all, 'foo' to enable foo, '-foo' to disable it. Known: %s. "+
+			"Controllers only run against a cluster, never with --standalone.", strings.Join(names, ", ")))
+	fs.IntVar(&o.Workers, "controller-workers", o.Workers, "Concurrent reconciles per controller.")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Run the controllers only on the replica holding the Lease.")
+	fs.StringVar(&o.LeaseNamespace, "leader-election-namespace", o.LeaseNamespace, "Namespace of the leader election Lease.")
+	fs.StringVar(&o.LeaseName, "leader-election-id", o.LeaseName, "Name of the leader election Lease.")
+	fs.DurationVar(&o.LeaseDuration, "leader-election-lease-duration", o.LeaseDuration, "How long a Lease is held without renewal before another replica takes over.")
+	fs.DurationVar(&o.RenewDeadline, "leader-election-renew-deadline", o.RenewDeadline, "How long the leader keeps trying to renew before it gives up leading.")
+	fs.DurationVar(&o.RetryPeriod, "leader-election-retry-period", o.RetryPeriod, "How often replicas try to acquire or renew the Lease.")
+}
+
+// Validate checks the options.
+func (o *Options) Validate() []error {
+	var errs []error
+	for _, c := range o.Controllers {
+		name := strings.TrimPrefix(c, "-")
+		if name == "*" {
+			continue
+		}
+		if _, ok := Known[name]; !ok {
+			errs = append(errs, fmt.Errorf("--controllers: unknown controller %q", name))
+		}
+	}
+	if o.Workers < 1 {
+		errs = append(errs, fmt.Errorf("--controller-workers must be at least 1"))
+	}
+	if o.LeaderElect && o.LeaseDuration <= o.RenewDeadline {
+		errs = append(errs, fmt.Errorf("--leader-election-lease-duration must be greater than --leader-election-renew-deadline"))
+	}
+	return errs
+}
+
+// Enabled returns the controllers the options select, sorted.
+func (o *Options) Enabled() []string {
+	enabled := sets.New[string]()
+	for _, c := range o.Controllers {
+		switch {
+		case c == "*":
+			for name := range Known {
+				enabled.Insert(name)
+			}
+		case strings.HasPrefix(c, "-"):
+		default:
+			enabled.Insert(c)
+		}
+	}
+	for _, c := range o.Controllers {
+		if name, ok := strings.CutPrefix(c, "-"); ok {
+			enabled.Delete(name)
+		}
+	}
+	out := enabled.UnsortedList()
+	slices.Sort(out)
+	return out
+}
+
+// Run runs the host until ctx ends: it campaigns for the Lease and, while
+// leading, runs the enabled controllers. A replica that loses the Lease stops
+// its controllers (they must not run on two replicas at once), keeps serving
+// the API and campaigns again.
+func Run(ctx context.Context, o *Options, kruiseConfig, kubeConfig *rest.Config) error {
+	enabled := o.Enabled()
+	if len(enabled) == 0 {
+		klog.InfoS("No embedded controllers enabled")
+		return nil
+	}
+	kubeClient, err := kubernetes.NewForConfig(rest.AddUserAgent(rest.CopyConfig(kubeConfig), "kruise-apiserver-controllers"))
+	if err != nil {
+		return err
+	}
+	if !o.LeaderElect {
+		return runControllers(ctx, o, enabled, kruiseConfig, kubeClient)
+	}
+
+	hostname, _ := os.Hostname()
+	identity := hostname + "_" + string(uuid.NewUUID())
+	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, o.LeaseNamespace, o.LeaseName,
+		kubeClient.CoreV1(), kubeClient.CoordinationV1(), resourcelock.ResourceLockConfig{
+			Identity:      identity,
+			EventRecorder: newRecorder(ctx, kubeClient, "kruise-apiserver-leader-election"),
+		})
+	if err != nil {
+		return err
+	}
+	for ctx.Err() == nil {
+		led := make(chan struct{})
+		result := make(chan error, 1)
+		elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
+			Lock:          lock,
+			LeaseDuration: o.LeaseDuration,
+			RenewDeadline: o.RenewDeadline,
+			RetryPeriod:   o.RetryPeriod,
+			// On SIGTERM the leader gives the Lease up at once, so another
+			// replica takes over without waiting for it to expire.
+			ReleaseOnCancel: true,
+			Name:            o.LeaseNamespace + "/" + o.LeaseName,
+			Callbacks: leaderelection.LeaderCallbacks{
+				OnStartedLeading: func(ctx context.Context) {
+					close(led)
+					klog.InfoS("Leading: starting the embedded controllers", "identity", identity, "controllers", enabled)
+					result <- runControllers(ctx, o, enabled, kruiseConfig, kubeClient)
+				},
+				OnStoppedLeading: func() {
+					klog.InfoS("Stopped leading the embedded controllers", "identity", identity)
+				},
+				OnNewLeader: func(leader string) {
+					if leader != identity {
+						klog.InfoS("Another replica leads the embedded controllers", "leader", leader)
+					}
+				},
+			},
+		})
+		if err != nil {
+			return err
+		}
+		elector.Run(ctx)
+		// Run returns once leading ended (or ctx ended before this replica
+		// led); wait for the controllers to stop before campaigning again.
+		select {
+		case <-led:
+			if err := <-result; err != nil {
+				klog.ErrorS(err, "Embedded controllers failed")
+			}
+		default:
+		}
+	}
+	return nil
+}
+
+func runControllers(ctx context.Context, o *Options, enabled []string, kruiseConfig *rest.Config, kubeClient kubernetes.Interface) error {
+	kruiseClient, err := versioned.NewForConfig(rest.AddUserAgent(rest.CopyConfig(kruiseConfig), "kruise-apiserver-controllers"))
+	if err != nil {
+		return err
+	}
+	c := &controllers.Context{
+		KruiseClient:    kruiseClient,
+		KubeClient:      kubeClient,
+		KruiseInformers: kruiseinformers.NewSharedInformerFactory(kruiseClient, 0),
+		KubeInformers:   kubeinformers.NewSharedInformerFactory(kubeClient, 0),
+		Recorder:        newRecorder(ctx, kubeClient, "kruise-apiserver"),
+	}
+	var running []controllers.Controller
+	for _, name := range enabled {
+		controller, err := Known[name](c)
+		if err != nil {
+			return fmt.Errorf("controller %s: %w", name, err)
+		}
+		running = append(running, controller)
+	}
+	c.KruiseInformers.Start(ctx.Done())
+	c.KubeInformers.Start(ctx.Done())
+	for typ, ok := range c.KruiseInformers.WaitForCacheSync(ctx.Done()) {
+		if !ok {
+			return fmt.Errorf("informer for %v did not sync", typ)
+		}
+	}
+	for typ, ok := range c.KubeInformers.WaitForCacheSync(ctx.Done()) {
+		if !ok {
+			return fmt.Errorf("informer for %v did not sync", typ)
+		}
+	}
+	done := make(chan struct{}, len(running))
+	for i, controller := range running {
+		klog.InfoS("Starting controller", "controller", enabled[i], "workers", o.Workers)
+		go func() {
+			controller.Run(ctx, o.Workers)
+			done <- struct{}{}
+		}()
+	}
+	for range running {
+		<-done
+	}
+	c.KruiseInformers.Shutdown()
+	c.KubeInformers.Shutdown()
+	return nil
+}
+
+// newRecorder records Events through kube-apiserver, with the Kruise types
+// known so that Events can refer to them.
+func newRecorder(ctx context.Context, client kubernetes.Interface, component string) record.EventRecorder {
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: client.CoreV1().Events("")})
+	go func() {
+		<-ctx.Done()
+		broadcaster.Shutdown()
+	}()
+	return broadcaster.NewRecorder(eventScheme, corev1.EventSource{Component: component})
+}
+
+// eventScheme knows the core types and ours, so that Events can refer to
+// either.
+var eventScheme = func() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(kruisescheme.AddToScheme(s))
+	return s
+}()
