@@ -1,7 +1,12 @@
 package host
 
-import "github.com/kruise-apiserver/kruise-apiserver/pkg/controllers"
+import (
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/cloneset"
+)
 
 // Known lists the controllers that can run, by name (the names of
 // --controllers).
-var Known = map[string]controllers.InitFunc{}
+var Known = map[string]controllers.InitFunc{
+	"cloneset": cloneset.New,
+}
