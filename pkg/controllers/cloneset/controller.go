@@ -10,13 +10,23 @@
 // expectations so that a sync on a stale cache never creates or deletes
 // twice, and Events on the CloneSet.
 //
-// One sync does at most one of: scale (create or delete Pods), or update
-// (mark Pods for re-creation). Pods are updated by re-creation: the update
-// step labels them apps.kruise.io/specified-delete and the scale step of a
-// later sync deletes them and creates Pods of the new revision, within
-// maxUnavailable and maxSurge. In-place update and the lifecycle hooks are
-// not implemented yet; podUpdater and the lifecycle state handling are where
-// they go.
+// One sync does at most one of: scale (create or delete Pods), or update.
+// With podUpdatePolicy ReCreate, and with InPlaceIfPossible when more than
+// container images (and template labels and annotations) changed, Pods are
+// updated by re-creation: the update step labels them
+// apps.kruise.io/specified-delete and the scale step of a later sync deletes
+// them and creates Pods of the new revision, within maxUnavailable and
+// maxSurge. Otherwise they are updated in place (package inplaceupdate):
+// their images are patched and the kubelet restarts the containers.
+//
+// The lifecycle hooks of spec.lifecycle (package lifecycle) hold Pods in
+// PreparingNormal after creation, in PreparingUpdate and Updated around an
+// in-place update, and in PreparingDelete before deletion.
+//
+// Not implemented: the image pre-download of in-place updates (ImagePullJobs
+// created ahead of a rollout, rollingUpdate.inPlaceUpdateStrategy's
+// imagePreDownload* fields and their v1alpha1 annotations), which needs the
+// ImagePullJob controller.
 package cloneset
 
 import (
@@ -44,6 +54,8 @@ import (
 	appsv1beta1 "github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps/v1beta1"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/expectations"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/inplaceupdate"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/lifecycle"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/revision"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/generated/clientset/versioned"
 	kruiselisters "github.com/kruise-apiserver/kruise-apiserver/pkg/generated/listers/apps/v1beta1"
@@ -74,8 +86,12 @@ type Controller struct {
 	versionExpectations *expectations.ResourceVersions
 
 	clock clock.WithTicker
-	// podUpdater updates Pods to a new revision; ReCreate for now.
+	// podUpdater updates Pods to a new revision, in place or by re-creation.
 	podUpdater podUpdater
+	// inPlace updates Pods in place; lifecycle writes their lifecycle
+	// states and KruisePodReady condition.
+	inPlace   *inplaceupdate.Control
+	lifecycle *lifecycle.Control
 	// randomID returns a new instance id (tests replace it).
 	randomID func() string
 }
@@ -107,9 +123,11 @@ func newController(ctx *controllers.Context, clk clock.WithTicker) (*Controller,
 		scaleExpectations:   expectations.NewScaleWithClock(clk, expectations.DefaultTimeout),
 		versionExpectations: expectations.NewResourceVersionsWithClock(clk, expectations.DefaultTimeout),
 		clock:               clk,
+		inPlace:             inplaceupdate.New(ctx.KubeClient, clk, cloneSetRevisions{}),
+		lifecycle:           lifecycle.New(ctx.KubeClient, clk),
 		randomID:            newInstanceID,
 	}
-	c.podUpdater = recreateUpdater{c}
+	c.podUpdater = revisionUpdater{c}
 
 	handlers := []struct {
 		informer cache.SharedIndexInformer

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apimachinery/pkg/watch"
 	kubeinformers "k8s.io/client-go/informers"
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	clienttesting "k8s.io/client-go/testing"
@@ -51,6 +53,10 @@ type fixture struct {
 	c         *Controller
 	started   bool
 	nextID    int
+
+	mu sync.Mutex
+	// watching holds the resources whose informers' watches are open.
+	watching map[string]bool
 }
 
 func newFixture(t *testing.T, start bool, objects ...runtime.Object) *fixture {
@@ -74,6 +80,9 @@ func newFixture(t *testing.T, start bool, objects ...runtime.Object) *fixture {
 		clock:    testingclock.NewFakeClock(t0),
 		started:  start,
 	}
+	f.watching = map[string]bool{}
+	f.kube.PrependWatchReactor("*", f.watchReactor(f.kube.Tracker()))
+	f.kruise.PrependWatchReactor("*", f.watchReactor(f.kruise.Tracker()))
 	f.kubeInf = kubeinformers.NewSharedInformerFactory(f.kube, 0)
 	f.kruiseInf = kruiseinformers.NewSharedInformerFactory(f.kruise, 0)
 	c, err := newController(&controllers.Context{
@@ -97,6 +106,18 @@ func newFixture(t *testing.T, start bool, objects ...runtime.Object) *fixture {
 		f.kruiseInf.Start(ctx.Done())
 		f.kubeInf.WaitForCacheSync(ctx.Done())
 		f.kruiseInf.WaitForCacheSync(ctx.Done())
+		// A cache is synced once listed, maybe before its watch is open:
+		// the fake API server would not tell a watch opened later about
+		// deletions made meanwhile.
+		err := wait.PollUntilContextTimeout(ctx, time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			return f.watching["pods"] && f.watching["persistentvolumeclaims"] &&
+				f.watching["controllerrevisions"] && f.watching["clonesets"], nil
+		})
+		if err != nil {
+			t.Fatalf("informers did not start watching: %v", err)
+		}
 		t.Cleanup(func() {
 			cancel()
 			f.kubeInf.Shutdown()
@@ -118,6 +139,25 @@ func newFixture(t *testing.T, start bool, objects ...runtime.Object) *fixture {
 		}
 	}
 	return f
+}
+
+// watchReactor opens watches as the fake clientsets do, and records which
+// resources are watched once the watch is open.
+func (f *fixture) watchReactor(tracker clienttesting.ObjectTracker) clienttesting.WatchReactionFunc {
+	return func(action clienttesting.Action) (bool, watch.Interface, error) {
+		var opts metav1.ListOptions
+		if w, ok := action.(clienttesting.WatchActionImpl); ok {
+			opts = w.ListOptions
+		}
+		w, err := tracker.Watch(action.GetResource(), action.GetNamespace(), opts)
+		if err != nil {
+			return false, nil, err
+		}
+		f.mu.Lock()
+		f.watching[action.GetResource().Resource] = true
+		f.mu.Unlock()
+		return true, w, nil
+	}
 }
 
 // newCloneSet returns a CloneSet as the API server stores it (defaulted):
@@ -167,41 +207,44 @@ func (f *fixture) settle() {
 	if !f.started {
 		return
 	}
+	var why string
 	err := wait.PollUntilContextTimeout(f.ctx, 2*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
-		return f.cachesMatch(), nil
+		why = f.cachesDiffer()
+		return why == "", nil
 	})
 	if err != nil {
-		f.t.Fatalf("caches did not catch up: %v", err)
+		f.t.Fatalf("caches did not catch up (%s): %v", why, err)
 	}
 }
 
-func (f *fixture) cachesMatch() bool {
+// cachesDiffer says what the caches do not hold yet, "" when nothing.
+func (f *fixture) cachesDiffer() string {
 	pods, _ := f.kube.CoreV1().Pods(ns).List(f.ctx, metav1.ListOptions{})
 	cachedPods, _ := f.kubeInf.Core().V1().Pods().Lister().Pods(ns).List(everything)
 	if !sameObjects(pods.Items, cachedPods) {
-		return false
+		return "pods"
 	}
 	pvcs, _ := f.kube.CoreV1().PersistentVolumeClaims(ns).List(f.ctx, metav1.ListOptions{})
 	cachedPVCs, _ := f.kubeInf.Core().V1().PersistentVolumeClaims().Lister().PersistentVolumeClaims(ns).List(everything)
 	if !sameObjects(pvcs.Items, cachedPVCs) {
-		return false
+		return "persistentvolumeclaims"
 	}
 	revs, _ := f.kube.AppsV1().ControllerRevisions(ns).List(f.ctx, metav1.ListOptions{})
 	cachedRevs, _ := f.kubeInf.Apps().V1().ControllerRevisions().Lister().ControllerRevisions(ns).List(everything)
 	if !sameObjects(revs.Items, cachedRevs) {
-		return false
+		return "controllerrevisions"
 	}
 	sets, _ := f.kruise.AppsV1beta1().CloneSets(ns).List(f.ctx, metav1.ListOptions{})
 	cachedSets, _ := f.kruiseInf.Apps().V1beta1().CloneSets().Lister().CloneSets(ns).List(everything)
 	if !sameObjects(sets.Items, cachedSets) {
-		return false
+		return "clonesets"
 	}
 	for _, cs := range sets.Items {
-		if f.c.scaleExpectations.Pending(f.key(cs.Name)) != nil {
-			return false
+		if p := f.c.scaleExpectations.Pending(f.key(cs.Name)); p != nil {
+			return fmt.Sprintf("expectations of %s: %v", cs.Name, p)
 		}
 	}
-	return true
+	return ""
 }
 
 func sameObjects[T any, PT interface {
@@ -355,7 +398,8 @@ func (f *fixture) podsAt(revisionName string) (at, others []string) {
 
 // run plays the kubelet (and the scheduler) for the named Pods, all when
 // none is named: scheduled, Running, Ready for an hour, with the
-// InPlaceUpdateReady gate met and in the Normal lifecycle state.
+// InPlaceUpdateReady and KruisePodReady gates met and in the Normal
+// lifecycle state.
 func (f *fixture) run(names ...string) {
 	f.t.Helper()
 	want := map[string]bool{}
@@ -389,6 +433,7 @@ func setRunning(pod *corev1.Pod, readySince time.Time) {
 		{Type: corev1.PodScheduled, Status: corev1.ConditionTrue},
 		{Type: InPlaceUpdateReady, Status: corev1.ConditionTrue},
 		{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(readySince)},
+		{Type: KruisePodReady, Status: corev1.ConditionTrue},
 	}
 }
 

@@ -11,7 +11,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/rand"
 
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps"
 	appsv1beta1 "github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps/v1beta1"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/inplaceupdate"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/lifecycle"
 )
 
 // OpenKruise's labels, annotations and condition types that the controller
@@ -25,13 +28,13 @@ const (
 	// update.
 	SpecifiedDeleteLabel = "apps.kruise.io/specified-delete"
 	// LifecycleStateLabel holds a Pod's lifecycle state.
-	LifecycleStateLabel = "lifecycle.apps.kruise.io/state"
+	LifecycleStateLabel = lifecycle.StateLabel
 	// LifecycleTimestampAnnotation holds when the lifecycle state last changed (RFC 3339).
-	LifecycleTimestampAnnotation = "lifecycle.apps.kruise.io/timestamp"
+	LifecycleTimestampAnnotation = lifecycle.TimestampAnnotation
 	// InPlaceUpdateStateAnnotation and InPlaceUpdateGraceAnnotation record an
 	// in-place update in progress.
-	InPlaceUpdateStateAnnotation = "apps.kruise.io/inplace-update-state"
-	InPlaceUpdateGraceAnnotation = "apps.kruise.io/inplace-update-grace"
+	InPlaceUpdateStateAnnotation = inplaceupdate.StateAnnotation
+	InPlaceUpdateGraceAnnotation = inplaceupdate.GraceAnnotation
 	// VolumeClaimTemplatesHashAnnotation, on a revision, holds a hash of the
 	// CloneSet's volumeClaimTemplates.
 	VolumeClaimTemplatesHashAnnotation = "kruise.io/cloneset-volumeclaimtemplate-hash"
@@ -39,29 +42,33 @@ const (
 	PodDeletionCostAnnotation = "controller.kubernetes.io/pod-deletion-cost"
 	// ScalingExcludePreparingDeleteLabel, "true" on a CloneSet, is the
 	// v1alpha1-era form of spec.scaleStrategy.excludePreparingDelete.
-	ScalingExcludePreparingDeleteLabel = "apps.kruise.io/cloneset-scaling-exclude-preparing-delete"
+	ScalingExcludePreparingDeleteLabel = apps.LegacyExcludePreparingDeleteLabel
 
 	// InPlaceUpdateReady is the readiness gate every CloneSet Pod gets; the
 	// controller holds it False during an in-place update.
-	InPlaceUpdateReady corev1.PodConditionType = "InPlaceUpdateReady"
+	InPlaceUpdateReady = inplaceupdate.ReadyCondition
+	// KruisePodReady is the readiness gate every CloneSet Pod gets too (as
+	// OpenKruise's Pod webhook gives it to the Pods of its workloads): the
+	// lifecycle hooks' markPodNotReady holds it False.
+	KruisePodReady = lifecycle.KruisePodReady
 
 	instanceIDLength = 5
 )
 
 // lifecycleState is a Pod's lifecycle.apps.kruise.io/state.
-type lifecycleState string
+type lifecycleState = lifecycle.State
 
 const (
-	statePreparingNormal lifecycleState = "PreparingNormal"
-	stateNormal          lifecycleState = "Normal"
-	statePreparingUpdate lifecycleState = "PreparingUpdate"
-	stateUpdating        lifecycleState = "Updating"
-	stateUpdated         lifecycleState = "Updated"
-	statePreparingDelete lifecycleState = "PreparingDelete"
+	statePreparingNormal = lifecycle.StatePreparingNormal
+	stateNormal          = lifecycle.StateNormal
+	statePreparingUpdate = lifecycle.StatePreparingUpdate
+	stateUpdating        = lifecycle.StateUpdating
+	stateUpdated         = lifecycle.StateUpdated
+	statePreparingDelete = lifecycle.StatePreparingDelete
 )
 
 func podLifecycleState(pod *corev1.Pod) lifecycleState {
-	return lifecycleState(pod.Labels[LifecycleStateLabel])
+	return lifecycle.GetState(pod)
 }
 
 func newInstanceID() string {
@@ -78,6 +85,23 @@ func shortHash(revisionName string) string {
 	return revisionName[strings.LastIndex(revisionName, "-")+1:]
 }
 
+// cloneSetRevisions is how CloneSet Pods carry their revision, for in-place
+// updates: controller-revision-hash holds the revision's name and
+// pod-template-hash its short hash.
+type cloneSetRevisions struct{}
+
+func (cloneSetRevisions) EqualToRevisionHash(pod *corev1.Pod, revision string) bool {
+	return isAtRevision(pod, revision)
+}
+
+func (cloneSetRevisions) WriteRevisionHash(pod *corev1.Pod, revision string) {
+	if pod.Labels == nil {
+		pod.Labels = map[string]string{}
+	}
+	pod.Labels[appsv1.ControllerRevisionHashLabelKey] = revision
+	pod.Labels[appsv1.DefaultDeploymentUniqueLabelKey] = shortHash(revision)
+}
+
 // isAtRevision reports whether the Pod was made from the revision; a Pod
 // labelled with the short hash alone (OpenKruise's CloneSetShortHash)
 // counts too.
@@ -89,8 +113,9 @@ func isAtRevision(pod *corev1.Pod, revisionName string) bool {
 	return hash != "" && shortHash(hash) == shortHash(revisionName)
 }
 
-// isPodUpdated is how scaling counts a Pod as updated. With in-place update
-// a Pod in PreparingUpdate may count too (OpenKruise's PreparingUpdateAsUpdate).
+// isPodUpdated is how scaling counts a Pod as updated. (OpenKruise's
+// PreparingUpdateAsUpdate, an alpha gate off by default that also counts
+// Pods in PreparingUpdate, is not implemented.)
 func isPodUpdated(pod *corev1.Pod, updateRevision string) bool {
 	return isAtRevision(pod, updateRevision)
 }
@@ -135,17 +160,11 @@ func newPod(cs *appsv1beta1.CloneSet, revisionName, id string, now time.Time) *c
 	// (or once its preNormal hook is satisfied).
 	pod.Labels[LifecycleStateLabel] = string(statePreparingNormal)
 	pod.Annotations[LifecycleTimestampAnnotation] = now.UTC().Format(time.RFC3339)
-	// The readiness gate lets an in-place update hold the Pod not ready;
-	// it cannot be added to a Pod later, so every Pod gets it.
-	hasGate := false
-	for _, g := range pod.Spec.ReadinessGates {
-		if g.ConditionType == InPlaceUpdateReady {
-			hasGate = true
-		}
-	}
-	if !hasGate {
-		pod.Spec.ReadinessGates = append(pod.Spec.ReadinessGates, corev1.PodReadinessGate{ConditionType: InPlaceUpdateReady})
-	}
+	// The readiness gates let an in-place update and the lifecycle hooks
+	// hold the Pod not ready; they cannot be added to a Pod later, so every
+	// Pod gets them.
+	lifecycle.AddReadinessGate(pod, InPlaceUpdateReady)
+	lifecycle.AddReadinessGate(pod, KruisePodReady)
 	addClaimVolumes(cs, pod, id)
 	return pod
 }

@@ -14,6 +14,7 @@ import (
 
 	appsv1beta1 "github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps/v1beta1"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/expectations"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/lifecycle"
 )
 
 // Event reasons (OpenKruise's).
@@ -26,11 +27,16 @@ const (
 	reasonScaleUpLimited              = "ScaleUpLimited"
 	reasonSuccessfulUpdatePodReCreate = "SuccessfulUpdatePodReCreate"
 	reasonFailedUpdatePodReCreate     = "FailedUpdatePodReCreate"
+	reasonSuccessfulUpdatePodInPlace  = "SuccessfulUpdatePodInPlace"
+	reasonFailedUpdatePodInPlace      = "FailedUpdatePodInPlace"
 )
 
 // scale creates the missing Pods or deletes the extra ones (and those
-// specified for deletion). It reports whether it created or deleted any:
-// then the update step waits for the next sync.
+// specified for deletion); with a preDelete hook, a Pod to delete that the
+// hook holds moves to PreparingDelete instead and is deleted once the hook
+// lets it go. Before that, when Pods are missing, Pods in PreparingDelete
+// go back to PreparingNormal. It reports whether it created, deleted or
+// moved any: then the update step waits for the next sync.
 // inactive are the CloneSet's Pods that are finished or being deleted.
 func (c *Controller) scale(ctx context.Context, currentCS, updateCS *appsv1beta1.CloneSet,
 	currentRevision, updateRevision string, pods, inactive []*corev1.Pod, pvcs []*corev1.PersistentVolumeClaim) (bool, error) {
@@ -43,6 +49,9 @@ func (c *Controller) scale(ctx context.Context, currentCS, updateCS *appsv1beta1
 	// Pods to delete first: those specified, and those already in
 	// PreparingDelete (a preDelete hook holds them).
 	specified, preDeleting, numToDelete := plannedDeletions(updateCS, pods)
+	if restored, err := c.restorePreparingDelete(ctx, updateCS, pods, preDeleting, numToDelete); err != nil || restored {
+		return restored, err
+	}
 
 	d := calculateDiffs(updateCS, pods, func(p *corev1.Pod) bool { return isPodUpdated(p, updateRevision) }, now)
 	updated, notUpdated := splitByRevision(pods, updateRevision)
@@ -94,6 +103,43 @@ func (c *Controller) scale(ctx context.Context, currentCS, updateCS *appsv1beta1
 		return c.deletePods(ctx, updateCS, limitReadyDeletions(chosen, &d.deleteReadyLimit, now), pvcs)
 	}
 	return false, nil
+}
+
+// restorePreparingDelete takes back Pods in PreparingDelete (to
+// PreparingNormal) while the CloneSet has fewer Pods than replicas once
+// those to delete are gone: scaling out again un-deletes them rather than
+// creating new ones. Pods specified for deletion stay, and nothing goes back
+// when a hook marks Pods not ready (no regret then, as in OpenKruise: the
+// inPlaceUpdate hook's Updated state could be lost). It reports whether it
+// moved any.
+func (c *Controller) restorePreparingDelete(ctx context.Context, cs *appsv1beta1.CloneSet, pods, preDeleting []*corev1.Pod, numToDelete int) (bool, error) {
+	if lifecycle.IsLifecycleMarkPodNotReady(cs.Spec.Lifecycle) {
+		return false, nil
+	}
+	missing := replicasOf(cs) - len(pods) + numToDelete
+	var restored bool
+	for _, pod := range preDeleting {
+		if missing <= 0 {
+			break
+		}
+		if isSpecifiedDelete(cs, pod) {
+			continue
+		}
+		updated, written, err := c.lifecycle.UpdatePodLifecycle(ctx, pod, statePreparingNormal, false)
+		c.expectPod(written)
+		if err != nil {
+			if isNotFoundOrGone(err) {
+				continue
+			}
+			return restored, fmt.Errorf("moving Pod %s back from %s: %w", pod.Name, statePreparingDelete, err)
+		}
+		if updated {
+			klog.FromContext(ctx).V(3).Info("Took back a Pod in PreparingDelete", "cloneSet", klog.KObj(cs), "pod", klog.KObj(pod))
+			restored = true
+		}
+		missing--
+	}
+	return restored, nil
 }
 
 // plannedDeletions returns the Pods specified for deletion, those in
@@ -291,14 +337,30 @@ func slowStartBatch(count int, fn func() error) error {
 	return nil
 }
 
-// deletePods deletes the Pods and the PVCs of their instance ids. It
-// reports whether it deleted any.
+// deletePods deletes the Pods and the PVCs of their instance ids. A Pod the
+// preDelete hook holds (it has any of the hook's labels or finalizers) is
+// moved to PreparingDelete instead (held not ready with markPodNotReady),
+// and deleted by a later call once the hook lets it go. It reports whether
+// it deleted or moved any.
 func (c *Controller) deletePods(ctx context.Context, cs *appsv1beta1.CloneSet, pods []*corev1.Pod, pvcs []*corev1.PersistentVolumeClaim) (bool, error) {
 	key := keyOf(cs)
 	var deleted bool
 	for _, pod := range pods {
-		// A preDelete lifecycle hook would move the Pod to PreparingDelete
-		// here instead, and delete it once the hook lets it go.
+		if l := cs.Spec.Lifecycle; l != nil && lifecycle.IsPodHooked(l.PreDelete, pod) {
+			updated, written, err := c.lifecycle.UpdatePodLifecycle(ctx, pod, statePreparingDelete, l.PreDelete.MarkPodNotReady)
+			c.expectPod(written)
+			if err != nil {
+				if isNotFoundOrGone(err) {
+					continue
+				}
+				return deleted, fmt.Errorf("moving Pod %s to %s: %w", pod.Name, statePreparingDelete, err)
+			}
+			if updated {
+				klog.FromContext(ctx).V(3).Info("Pod held by the preDelete hook", "cloneSet", klog.KObj(cs), "pod", klog.KObj(pod))
+				deleted = true
+			}
+			continue
+		}
 		c.scaleExpectations.Expect(key, expectations.Delete, pod.Name)
 		err := c.kubeClient.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{
 			Preconditions: &metav1.Preconditions{UID: &pod.UID},

@@ -72,7 +72,8 @@ func TestScaleUpCreatesPodsWithClaims(t *testing.T) {
 			ref.BlockOwnerDeletion == nil || !*ref.BlockOwnerDeletion {
 			t.Errorf("Pod %s controller reference %+v", pod.Name, ref)
 		}
-		if len(pod.Spec.ReadinessGates) != 1 || pod.Spec.ReadinessGates[0].ConditionType != InPlaceUpdateReady {
+		if len(pod.Spec.ReadinessGates) != 2 || pod.Spec.ReadinessGates[0].ConditionType != InPlaceUpdateReady ||
+			pod.Spec.ReadinessGates[1].ConditionType != KruisePodReady {
 			t.Errorf("Pod %s readiness gates %v", pod.Name, pod.Spec.ReadinessGates)
 		}
 		wantVolumes := []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{

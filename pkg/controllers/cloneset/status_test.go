@@ -39,7 +39,8 @@ func TestStatusCountsPods(t *testing.T) {
 	// A Pod held by an in-place update is not ready for the CloneSet.
 	held := readyFor(existingPod(oldCS, oldRev, "old03"), time.Hour)
 	held.Status.Conditions[1].Status = corev1.ConditionFalse
-	held.Annotations[InPlaceUpdateStateAnnotation] = `{"revision":"x"}`
+	held.Annotations[InPlaceUpdateStateAnnotation] = `{"revision":"x","lastContainerStatuses":{"main":{"imageID":"sha-0"}}}`
+	held.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "main", Image: "nginx:old", ImageID: "sha-0", Ready: true}}
 	objects = append(objects, held)
 	// Terminating and finished Pods do not count.
 	gone := existingPod(cs, rev, "gone1")

@@ -2,17 +2,19 @@ package cloneset
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/klog/v2"
 
 	appsv1beta1 "github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps/v1beta1"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/inplaceupdate"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/lifecycle"
 )
 
 // podUpdater moves one Pod to a revision.
@@ -24,20 +26,27 @@ type podUpdater interface {
 		oldRevision, target *appsv1.ControllerRevision) (time.Duration, error)
 }
 
-// recreateUpdater updates Pods by re-creation, whatever podUpdatePolicy
-// says: in-place update is not implemented yet, so InPlaceIfPossible falls
-// back to re-creation (as OpenKruise does when in-place is not possible)
-// and InPlaceOnly fails.
-type recreateUpdater struct{ c *Controller }
+// revisionUpdater updates Pods as podUpdatePolicy says: with
+// InPlaceIfPossible and InPlaceOnly in place when the two revisions allow
+// it, by re-creation otherwise; InPlaceOnly then fails (reported in the
+// FailedUpdate condition) and leaves the Pod alone.
+type revisionUpdater struct{ c *Controller }
 
-func (u recreateUpdater) updatePod(ctx context.Context, cs *appsv1beta1.CloneSet, pod *corev1.Pod,
-	_, target *appsv1.ControllerRevision) (time.Duration, error) {
-	if podUpdatePolicy(cs) == appsv1beta1.InPlaceOnlyCloneSetPodUpdateStrategyType {
-		// Reported in the FailedUpdate condition, as OpenKruise does when
-		// an InPlaceOnly update cannot be done in place.
-		return 0, fmt.Errorf("pod %s cannot be updated in place to revision %s: in-place update is not supported yet", pod.Name, target.Name)
+func (u revisionUpdater) updatePod(ctx context.Context, cs *appsv1beta1.CloneSet, pod *corev1.Pod,
+	oldRevision, target *appsv1.ControllerRevision) (time.Duration, error) {
+	c := u.c
+	switch policy := podUpdatePolicy(cs); policy {
+	case appsv1beta1.InPlaceIfPossibleCloneSetPodUpdateStrategyType, appsv1beta1.InPlaceOnlyCloneSetPodUpdateStrategyType:
+		opts := inPlaceOptions(cs)
+		if c.inPlace.CanUpdateInPlace(oldRevision, target, opts) {
+			return c.updateInPlace(ctx, cs, pod, oldRevision, target, opts)
+		}
+		if policy == appsv1beta1.InPlaceOnlyCloneSetPodUpdateStrategyType {
+			return 0, fmt.Errorf("pod %s cannot be updated in place to revision %s and podUpdatePolicy is %s", pod.Name, target.Name, policy)
+		}
+		klog.FromContext(ctx).V(2).Info("Pod cannot be updated in place, re-creating it", "cloneSet", klog.KObj(cs), "pod", klog.KObj(pod), "revision", target.Name)
 	}
-	return 0, u.c.markForRecreate(ctx, cs, pod, target)
+	return 0, c.markForRecreate(ctx, cs, pod, target)
 }
 
 func podUpdatePolicy(cs *appsv1beta1.CloneSet) appsv1beta1.CloneSetPodUpdateStrategyType {
@@ -45,6 +54,90 @@ func podUpdatePolicy(cs *appsv1beta1.CloneSet) appsv1beta1.CloneSetPodUpdateStra
 		return ru.PodUpdatePolicy
 	}
 	return appsv1beta1.RecreateCloneSetPodUpdateStrategyType
+}
+
+// inPlaceOptions are the CloneSet's in-place update options.
+func inPlaceOptions(cs *appsv1beta1.CloneSet) *inplaceupdate.Options {
+	opts := &inplaceupdate.Options{}
+	if ru := cs.Spec.UpdateStrategy.RollingUpdate; ru != nil && ru.InPlaceUpdateStrategy != nil {
+		opts.GracePeriodSeconds = ru.InPlaceUpdateStrategy.GracePeriodSeconds
+	}
+	return opts
+}
+
+func inPlaceUpdateHook(cs *appsv1beta1.CloneSet) *appsv1beta1.LifecycleHook {
+	if cs.Spec.Lifecycle == nil {
+		return nil
+	}
+	return cs.Spec.Lifecycle.InPlaceUpdate
+}
+
+// updateInPlace updates the Pod in place, going through the inPlaceUpdate
+// hook: a Pod the hook holds moves to PreparingUpdate first and is updated
+// once the hook lets it go; an Updated Pod (updated in place, its hook not
+// yet satisfied again) that needs another update goes back to
+// PreparingUpdate with the hook's labels and finalizers. The update itself
+// puts the Pod in Updating.
+func (c *Controller) updateInPlace(ctx context.Context, cs *appsv1beta1.CloneSet, pod *corev1.Pod,
+	oldRevision, target *appsv1.ControllerRevision, opts *inplaceupdate.Options) (time.Duration, error) {
+	logger := klog.FromContext(ctx)
+	hook := inPlaceUpdateHook(cs)
+	switch state := podLifecycleState(pod); state {
+	case "", statePreparingNormal, stateNormal:
+		if lifecycle.IsPodHooked(hook, pod) {
+			updated, written, err := c.lifecycle.UpdatePodLifecycle(ctx, pod, statePreparingUpdate, hook.MarkPodNotReady)
+			c.expectPod(written)
+			if err != nil {
+				return 0, fmt.Errorf("moving Pod %s to %s: %w", pod.Name, statePreparingUpdate, err)
+			}
+			if updated {
+				logger.V(3).Info("Pod held by the inPlaceUpdate hook", "cloneSet", klog.KObj(cs), "pod", klog.KObj(pod), "state", statePreparingUpdate)
+			}
+			return 0, nil
+		}
+	case stateUpdated:
+		updated, written, err := c.lifecycle.UpdatePodLifecycleWithHandler(ctx, pod, statePreparingUpdate, hook)
+		c.expectPod(written)
+		if err != nil {
+			return 0, fmt.Errorf("moving Pod %s to %s: %w", pod.Name, statePreparingUpdate, err)
+		}
+		if updated {
+			logger.V(3).Info("Updated Pod held by the inPlaceUpdate hook again", "cloneSet", klog.KObj(cs), "pod", klog.KObj(pod), "state", statePreparingUpdate)
+		}
+		return 0, nil
+	case statePreparingUpdate:
+		if lifecycle.IsPodHooked(hook, pod) {
+			logger.V(3).Info("Waiting for the inPlaceUpdate hook", "cloneSet", klog.KObj(cs), "pod", klog.KObj(pod))
+			return 0, nil
+		}
+	case stateUpdating:
+	default:
+		return 0, fmt.Errorf("pod %s cannot be updated in place in lifecycle state %s", pod.Name, state)
+	}
+
+	opts.AdditionalFuncs = append(opts.AdditionalFuncs, lifecycle.SetState(stateUpdating, c.clock.Now()))
+	res := c.inPlace.Update(ctx, pod, oldRevision, target, opts)
+	c.expectPod(res.Pod)
+	if res.Err != nil {
+		if isNotFoundOrGone(res.Err) {
+			return 0, nil
+		}
+		c.recorder.Eventf(cs, corev1.EventTypeWarning, reasonFailedUpdatePodInPlace,
+			"Failed to update Pod %s in place to revision %s: %v", pod.Name, target.Name, res.Err)
+		return res.Delay, fmt.Errorf("updating Pod %s in place: %w", pod.Name, res.Err)
+	}
+	logger.V(2).Info("Updated Pod in place", "cloneSet", klog.KObj(cs), "pod", klog.KObj(pod), "revision", target.Name,
+		"gracePeriodSeconds", opts.GracePeriodSeconds)
+	c.recorder.Eventf(cs, corev1.EventTypeNormal, reasonSuccessfulUpdatePodInPlace,
+		"Updated Pod %s in place to revision %s", pod.Name, target.Name)
+	return res.Delay, nil
+}
+
+// expectPod records a write of a Pod (nil: none).
+func (c *Controller) expectPod(written *corev1.Pod) {
+	if written != nil {
+		c.versionExpectations.Expect(written)
+	}
 }
 
 // markForRecreate labels the Pod apps.kruise.io/specified-delete=true: the
@@ -78,27 +171,29 @@ func (c *Controller) update(ctx context.Context, cs *appsv1beta1.CloneSet, curre
 	now := c.clock.Now()
 
 	refreshed := false
+	var requeue time.Duration
 	for _, pod := range pods {
-		changed, err := c.refreshPod(ctx, cs, pod)
+		changed, after, err := c.refreshPod(ctx, cs, pod, update.Name)
+		requeue = minPositive(requeue, after)
 		if err != nil {
-			return 0, err
+			return requeue, err
 		}
 		refreshed = refreshed || changed
 	}
 	if refreshed {
-		return 0, nil
+		return requeue, nil
 	}
 
 	if cs.Spec.UpdateStrategy.Type == appsv1beta1.OnDeleteCloneSetUpdateStrategyType {
-		return 0, nil
+		return requeue, nil
 	}
 	if ru := cs.Spec.UpdateStrategy.RollingUpdate; ru != nil && ru.Paused {
-		return 0, nil
+		return requeue, nil
 	}
 
 	d := calculateDiffs(cs, pods, func(p *corev1.Pod) bool { return isAtRevision(p, update.Name) }, now)
 	if d.updateNum == 0 {
-		return 0, nil
+		return requeue, nil
 	}
 	target := update
 	if d.updateNum < 0 {
@@ -117,7 +212,7 @@ func (c *Controller) update(ctx context.Context, cs *appsv1beta1.CloneSet, curre
 			continue
 		case stateUpdated:
 		default:
-			if _, ok := pod.Annotations[InPlaceUpdateGraceAnnotation]; ok {
+			if inplaceupdate.InGracePeriod(pod) {
 				logger.V(3).Info("Not updating a Pod in its in-place update grace period", "cloneSet", klog.KObj(cs), "pod", klog.KObj(pod))
 				continue
 			}
@@ -128,7 +223,6 @@ func (c *Controller) update(ctx context.Context, cs *appsv1beta1.CloneSet, curre
 	waiting = limitUpdates(d, waiting, pods, target.Name, cs.Spec.MinReadySeconds, now)
 	logger.V(3).Info("Updating Pods", "cloneSet", klog.KObj(cs), "diffs", d.String(), "pods", len(waiting), "revision", target.Name)
 
-	var requeue time.Duration
 	for _, i := range waiting {
 		pod := pods[i]
 		var old *appsv1.ControllerRevision
@@ -180,122 +274,112 @@ func limitUpdates(d diffs, waiting []int, pods []*corev1.Pod, target string, min
 	return waiting[:allowed]
 }
 
-// refreshPod brings a Pod's bookkeeping up to date: its lifecycle state
-// (PreparingNormal becomes Normal once the Pod is scheduled, or once its
-// preNormal hook is satisfied), its InPlaceUpdateReady condition (True when
-// no in-place update is in progress), and a pod-template-hash label on Pods
-// made without one. It reports whether it wrote the Pod.
-func (c *Controller) refreshPod(ctx context.Context, cs *appsv1beta1.CloneSet, pod *corev1.Pod) (bool, error) {
-	if changed, err := c.refreshInPlaceCondition(ctx, pod); err != nil || changed {
-		return changed, err
+// refreshPod brings a Pod's bookkeeping up to date: its in-place update
+// (a grace period that has passed, the InPlaceUpdateReady condition True
+// once no update holds it), its KruisePodReady condition (True when
+// missing), its lifecycle state, and a pod-template-hash label on Pods made
+// without one. It reports whether it wrote the Pod, and when to look at it
+// again (the end of a grace period).
+func (c *Controller) refreshPod(ctx context.Context, cs *appsv1beta1.CloneSet, pod *corev1.Pod, updateRevision string) (
+	changed bool, requeue time.Duration, err error) {
+	logger := klog.FromContext(ctx)
+	current := pod
+	wrote := func(w *corev1.Pod) {
+		if w != nil {
+			c.expectPod(w)
+			current = w
+			changed = true
+		}
+	}
+	// failed sorts out a write's error: a Pod gone needs nothing more, a
+	// conflict means a newer version is on its way and will be refreshed.
+	failed := func(what string, err error) (bool, time.Duration, error) {
+		switch {
+		case isNotFoundOrGone(err):
+			return changed, requeue, nil
+		case apierrors.IsConflict(err):
+			return true, requeue, nil
+		}
+		return changed, requeue, fmt.Errorf("%s of Pod %s: %w", what, pod.Name, err)
 	}
 
-	labels := map[string]any{}
-	annotations := map[string]any{}
-	if podLifecycleState(pod) == statePreparingNormal {
+	res := c.inPlace.Refresh(ctx, current, inPlaceOptions(cs))
+	wrote(res.Pod)
+	requeue = res.Delay
+	if res.Err != nil {
+		return failed("refreshing the in-place update", res.Err)
+	}
+	written, err := c.lifecycle.EnsureReadyCondition(ctx, current)
+	if err != nil {
+		return failed("setting the "+string(KruisePodReady)+" condition", err)
+	}
+	wrote(written)
+
+	if state := nextLifecycleState(cs, current, updateRevision); state != "" {
+		updated, written, err := c.lifecycle.UpdatePodLifecycle(ctx, current, state, lifecycle.IsMarkPodNotReady(inPlaceUpdateHook(cs)))
+		wrote(written)
+		if err != nil {
+			return failed("updating the lifecycle state", err)
+		}
+		if updated {
+			logger.V(3).Info("Updated Pod lifecycle state", "cloneSet", klog.KObj(cs), "pod", klog.KObj(pod),
+				"from", podLifecycleState(pod), "to", state)
+		}
+	}
+
+	if _, ok := current.Labels[appsv1.DefaultDeploymentUniqueLabelKey]; !ok {
+		if hash := current.Labels[appsv1.ControllerRevisionHashLabelKey]; hash != "" {
+			patch := fmt.Sprintf(`{"metadata":{"labels":{%q:%q}}}`, appsv1.DefaultDeploymentUniqueLabelKey, shortHash(hash))
+			patched, err := c.kubeClient.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{})
+			if err != nil {
+				return failed("adding pod-template-hash", err)
+			}
+			wrote(patched)
+		}
+	}
+	return changed, requeue, nil
+}
+
+// nextLifecycleState returns the state the Pod moves to, or "":
+//   - PreparingNormal becomes Normal once the Pod is scheduled, or, with a
+//     preNormal hook, once the Pod has all the hook's labels and finalizers;
+//   - PreparingUpdate (the update was rolled back meanwhile: the Pod is at
+//     the update revision) and Updating (once the in-place update is done)
+//     become Normal, or Updated when the inPlaceUpdate hook is not all
+//     there (with a lifecycle);
+//   - Updated becomes Normal once the inPlaceUpdate hook is all there (or
+//     there is none).
+func nextLifecycleState(cs *appsv1beta1.CloneSet, pod *corev1.Pod, updateRevision string) lifecycleState {
+	l := cs.Spec.Lifecycle
+	afterUpdate := func() lifecycleState {
+		if l != nil && !lifecycle.IsPodAllHooked(l.InPlaceUpdate, pod) {
+			return stateUpdated
+		}
+		return stateNormal
+	}
+	switch podLifecycleState(pod) {
+	case statePreparingNormal:
 		ready := pod.Spec.NodeName != ""
-		if cs.Spec.Lifecycle != nil && cs.Spec.Lifecycle.PreNormal != nil {
-			ready = isHookSatisfied(cs.Spec.Lifecycle.PreNormal, pod)
+		if l != nil && l.PreNormal != nil {
+			ready = lifecycle.IsPodAllHooked(l.PreNormal, pod)
 		}
 		if ready {
-			labels[LifecycleStateLabel] = string(stateNormal)
-			annotations[LifecycleTimestampAnnotation] = c.clock.Now().UTC().Format(time.RFC3339)
+			return stateNormal
+		}
+	case statePreparingUpdate:
+		if isAtRevision(pod, updateRevision) {
+			return afterUpdate()
+		}
+	case stateUpdating:
+		if inplaceupdate.CheckCompleted(pod) == nil {
+			return afterUpdate()
+		}
+	case stateUpdated:
+		if l == nil || l.InPlaceUpdate == nil || lifecycle.IsPodAllHooked(l.InPlaceUpdate, pod) {
+			return stateNormal
 		}
 	}
-	if _, ok := pod.Labels[appsv1.DefaultDeploymentUniqueLabelKey]; !ok {
-		if hash := pod.Labels[appsv1.ControllerRevisionHashLabelKey]; hash != "" {
-			labels[appsv1.DefaultDeploymentUniqueLabelKey] = shortHash(hash)
-		}
-	}
-	if len(labels) == 0 && len(annotations) == 0 {
-		return false, nil
-	}
-	meta := map[string]any{"labels": labels}
-	if len(annotations) > 0 {
-		meta["annotations"] = annotations
-	}
-	patch, err := json.Marshal(map[string]any{"metadata": meta})
-	if err != nil {
-		return false, err
-	}
-	patched, err := c.kubeClient.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
-	if err != nil {
-		if isNotFoundOrGone(err) {
-			return false, nil
-		}
-		return false, fmt.Errorf("updating Pod %s: %w", pod.Name, err)
-	}
-	klog.FromContext(ctx).V(3).Info("Refreshed Pod", "cloneSet", klog.KObj(cs), "pod", klog.KObj(pod), "labels", labels)
-	c.versionExpectations.Expect(patched)
-	return true, nil
-}
-
-// refreshInPlaceCondition sets the InPlaceUpdateReady condition of a Pod
-// with that readiness gate to True when no in-place update holds it. The
-// status is written on this version of the Pod only (no retry on conflict).
-func (c *Controller) refreshInPlaceCondition(ctx context.Context, pod *corev1.Pod) (bool, error) {
-	hasGate := false
-	for _, g := range pod.Spec.ReadinessGates {
-		if g.ConditionType == InPlaceUpdateReady {
-			hasGate = true
-		}
-	}
-	if !hasGate {
-		return false, nil
-	}
-	if _, ok := pod.Annotations[InPlaceUpdateGraceAnnotation]; ok {
-		return false, nil
-	}
-	if _, ok := pod.Annotations[InPlaceUpdateStateAnnotation]; ok {
-		// An in-place update recorded its progress: completing it is the
-		// in-place updater's job.
-		return false, nil
-	}
-	if cond := podCondition(pod, InPlaceUpdateReady); cond != nil && cond.Status == corev1.ConditionTrue {
-		return false, nil
-	}
-	clone := pod.DeepCopy()
-	now := metav1.NewTime(c.clock.Now())
-	if cond := podCondition(clone, InPlaceUpdateReady); cond != nil {
-		cond.Status = corev1.ConditionTrue
-		cond.LastTransitionTime = now
-		cond.Reason, cond.Message = "", ""
-	} else {
-		clone.Status.Conditions = append(clone.Status.Conditions, corev1.PodCondition{
-			Type: InPlaceUpdateReady, Status: corev1.ConditionTrue, LastTransitionTime: now,
-		})
-	}
-	updated, err := c.kubeClient.CoreV1().Pods(pod.Namespace).UpdateStatus(ctx, clone, metav1.UpdateOptions{})
-	if err != nil {
-		if isNotFoundOrGone(err) {
-			return false, nil
-		}
-		return false, fmt.Errorf("updating the %s condition of Pod %s: %w", InPlaceUpdateReady, pod.Name, err)
-	}
-	c.versionExpectations.Expect(updated)
-	return true, nil
-}
-
-// isHookSatisfied reports whether the Pod has all the labels and finalizers
-// of the hook.
-func isHookSatisfied(hook *appsv1beta1.LifecycleHook, pod *corev1.Pod) bool {
-	for k, v := range hook.LabelsHandler {
-		if pod.Labels[k] != v {
-			return false
-		}
-	}
-	for _, f := range hook.FinalizersHandler {
-		found := false
-		for _, pf := range pod.Finalizers {
-			if pf == f {
-				found = true
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
+	return ""
 }
 
 // minPositive returns the smaller of the positive durations, 0 when neither is.

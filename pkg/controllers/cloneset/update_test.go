@@ -259,31 +259,6 @@ func TestUpdateOrderFollowsPriority(t *testing.T) {
 	}
 }
 
-func TestInPlaceOnlyIsNotSupportedYet(t *testing.T) {
-	cs := withRollingUpdate(newCloneSet("web", 2), intstr.FromInt32(0), intstr.FromInt32(1), intstr.FromInt32(0))
-	f, _, _ := updatedCloneSet(t, cs, func(cs *appsv1beta1.CloneSet) {
-		cs.Spec.UpdateStrategy.RollingUpdate.PodUpdatePolicy = appsv1beta1.InPlaceOnlyCloneSetPodUpdateStrategyType
-	})
-	writes, err := f.trySync("web")
-	if err == nil || len(markedPods(writes)) != 0 {
-		t.Fatalf("InPlaceOnly: err %v, marked %v", err, markedPods(writes))
-	}
-	if cond := getCondition(f.cloneSet("web").Status, appsv1beta1.CloneSetConditionFailedUpdate); cond == nil || cond.Status != corev1.ConditionTrue {
-		t.Errorf("FailedUpdate condition %+v", cond)
-	}
-
-	// InPlaceIfPossible falls back to re-creation.
-	f.updateCloneSet("web", func(cs *appsv1beta1.CloneSet) {
-		cs.Spec.UpdateStrategy.RollingUpdate.PodUpdatePolicy = appsv1beta1.InPlaceIfPossibleCloneSetPodUpdateStrategyType
-	})
-	if got := markedPods(f.sync("web")); len(got) != 1 {
-		t.Fatalf("InPlaceIfPossible marked %v", got)
-	}
-	if cond := getCondition(f.cloneSet("web").Status, appsv1beta1.CloneSetConditionFailedUpdate); cond != nil {
-		t.Errorf("FailedUpdate condition %+v after success", cond)
-	}
-}
-
 func TestRefreshLifecycleAndReadinessGate(t *testing.T) {
 	cs := newCloneSet("web", 1)
 	cs.Spec.Lifecycle = &appsv1beta1.Lifecycle{PreNormal: &appsv1beta1.LifecycleHook{
@@ -293,13 +268,18 @@ func TestRefreshLifecycleAndReadinessGate(t *testing.T) {
 	f.sync("web")
 	name := f.pods()[0].Name
 
-	// InPlaceUpdateReady becomes True.
+	// InPlaceUpdateReady and KruisePodReady become True, in one sync.
 	writes := f.sync("web")
-	if got := count(writes, "update", "pods/status"); got != 1 {
+	if got := count(writes, "update", "pods/status"); got != 2 {
 		t.Fatalf("%d status updates", got)
 	}
-	if c := podCondition(f.pod(name), InPlaceUpdateReady); c == nil || c.Status != corev1.ConditionTrue {
-		t.Fatalf("InPlaceUpdateReady %+v", c)
+	for _, t2 := range []corev1.PodConditionType{InPlaceUpdateReady, KruisePodReady} {
+		if c := podCondition(f.pod(name), t2); c == nil || c.Status != corev1.ConditionTrue {
+			t.Fatalf("%s %+v", t2, c)
+		}
+	}
+	if writes := f.sync("web"); count(writes, "update", "pods/status") != 0 {
+		t.Fatalf("conditions written again: %v", writes)
 	}
 	// Scheduled, but the preNormal hook holds the Pod in PreparingNormal.
 	pod := f.pod(name)
