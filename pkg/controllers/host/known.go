@@ -3,10 +3,12 @@ package host
 import (
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/cloneset"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/statefulset"
 )
 
 // Known lists the controllers that can run, by name (the names of
 // --controllers).
 var Known = map[string]controllers.InitFunc{
-	"cloneset": cloneset.New,
+	"cloneset":    cloneset.New,
+	"statefulset": statefulset.New,
 }
