@@ -6,11 +6,14 @@
 # Usage: hack/build-kube-binaries.sh [binary...]
 #
 #   binaries: kube-apiserver kube-controller-manager kube-scheduler kubectl
-#             kubelet etcd
+#             kubelet etcd containerd
 #   default:  kube-apiserver kube-controller-manager kubectl etcd
 #
 # The versions are those hack/kube-tools/go.mod pins (k8s.io/kubernetes and
-# go.etcd.io/etcd/server/v3). The binaries go to
+# go.etcd.io/etcd/server/v3), and CONTAINERD_VERSION below for containerd,
+# which is built with `go install ...@version` outside any module and gives
+# three binaries: containerd, containerd-shim-runc-v2 and ctr (the node of
+# hack/local-up.sh --node runs them). The binaries go to
 #
 #   ${KRUISE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kruise-apiserver}/kube-<version>/bin
 #
@@ -24,6 +27,11 @@
 # about ten minutes on two cores; concurrent runs wait for each other.
 set -euo pipefail
 
+# containerd v2 (Kubernetes >= 1.36 expects containerd >= 2.0; Debian 12 has
+# 1.6). Without btrfs, devmapper and zfs, which need C libraries.
+CONTAINERD_VERSION=v2.4.2
+CONTAINERD_TAGS="no_btrfs no_devmapper no_zfs"
+
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TOOLS="${ROOT}/hack/kube-tools"
 
@@ -36,7 +44,7 @@ usage() {
   sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
 }
 
-ALL_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet etcd)
+ALL_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet etcd containerd)
 DEFAULT_BINARIES=(kube-apiserver kube-controller-manager kubectl etcd)
 
 binaries=()
@@ -114,6 +122,17 @@ recipe() {
       ldflags="-s -w"
       version_cmd=(--version)
       ;;
+    containerd)
+      # go install outside any module; the three commands are built together.
+      pkg=""
+      for c in containerd containerd-shim-runc-v2 ctr; do
+        pkg+="${pkg:+ }github.com/containerd/containerd/v2/cmd/${c}@${CONTAINERD_VERSION}"
+      done
+      cgo=""
+      tags=${CONTAINERD_TAGS}
+      ldflags="-s -w"
+      version_cmd=(--version)
+      ;;
     kubelet)
       # Not in Kubernetes' KUBE_STATIC_BINARIES: built with cgo when available.
       pkg=k8s.io/kubernetes/cmd/kubelet
@@ -136,7 +155,10 @@ sources_sum=$(cd "${TOOLS}" && cat go.mod go.sum cmd/etcd/main.go | sha256sum | 
 
 stamp_of() {
   recipe "$1"
-  printf '%s\n' "${sources_sum}" "$1" "${pkg}" "cgo=${cgo}" "tags=${tags}" "ldflags=${ldflags}" |
+  local sources=${sources_sum}
+  # containerd does not come from hack/kube-tools: its version is in pkg.
+  if [[ "$1" == containerd ]]; then sources=""; fi
+  printf '%s\n' "${sources}" "$1" "${pkg}" "cgo=${cgo}" "tags=${tags}" "ldflags=${ldflags}" |
     sha256sum | cut -d' ' -f1
 }
 
@@ -146,7 +168,11 @@ for name in "${binaries[@]}"; do
   out="${bin_dir}/${name}"
   stamp_file="${bin_dir}/.${name}.stamp"
   want=$(stamp_of "${name}")
-  if [[ -x "${out}" && -f "${stamp_file}" && "$(cat "${stamp_file}")" == "${want}" ]]; then
+  present=1
+  if [[ "${name}" == containerd ]]; then
+    for b in containerd-shim-runc-v2 ctr; do [[ -x "${bin_dir}/${b}" ]] || present=""; done
+  fi
+  if [[ -n "${present}" && -x "${out}" && -f "${stamp_file}" && "$(cat "${stamp_file}")" == "${want}" ]]; then
     log "${name}: up to date"
     continue
   fi
@@ -159,18 +185,40 @@ for name in "${binaries[@]}"; do
   start=${SECONDS}
   build_env=()
   if [[ -n "${cgo}" ]]; then build_env=("CGO_ENABLED=${cgo}"); fi
-  if ! env ${build_env[@]+"${build_env[@]}"} go build -C "${TOOLS}" -mod=readonly -trimpath \
-      -tags "${tags}" -ldflags "${ldflags}" -o "${tmp}" "${pkg}"; then
-    die "${name}: go build of ${pkg} failed (module hack/kube-tools)"
+  if [[ "${name}" == containerd ]]; then
+    # GOBIN gets containerd, containerd-shim-runc-v2 and ctr; GOFLAGS is
+    # cleared because -mod and friends are refused outside a module.
+    rm -rf "${tmp}"
+    mkdir -p "${tmp}"
+    trap 'rm -rf "${tmp}"' EXIT
+    # shellcheck disable=SC2086 # pkg is one package@version per command
+    if ! (cd "${tmp}" && env GOFLAGS= GOBIN="${tmp}" go install -trimpath -tags "${tags}" -ldflags "${ldflags}" ${pkg}); then
+      die "containerd: go install of github.com/containerd/containerd/v2 ${CONTAINERD_VERSION} failed"
+    fi
+    if ! version_out=$("${tmp}/containerd" "${version_cmd[@]}" 2>&1); then
+      die "containerd: 'containerd ${version_cmd[*]}' failed: ${version_out}"
+    fi
+    [[ "${version_out}" == *" ${CONTAINERD_VERSION#v}"* ]] ||
+      die "containerd: 'containerd ${version_cmd[*]}' does not report ${CONTAINERD_VERSION#v}: ${version_out}"
+    for b in containerd containerd-shim-runc-v2 ctr; do
+      [[ -x "${tmp}/${b}" ]] || die "containerd: go install did not produce ${b}"
+      mv -f "${tmp}/${b}" "${bin_dir}/${b}"
+    done
+    rm -rf "${tmp}"
+  else
+    if ! env ${build_env[@]+"${build_env[@]}"} go build -C "${TOOLS}" -mod=readonly -trimpath \
+        -tags "${tags}" -ldflags "${ldflags}" -o "${tmp}" "${pkg}"; then
+      die "${name}: go build of ${pkg} failed (module hack/kube-tools)"
+    fi
+    if ! version_out=$("${tmp}" "${version_cmd[@]}" 2>&1); then
+      die "${name}: '${name} ${version_cmd[*]}' failed: ${version_out}"
+    fi
+    want_version=${kube_version}
+    if [[ "${name}" == etcd ]]; then want_version="etcd Version: ${etcd_version#v}"; fi
+    [[ "${version_out}" == *"${want_version}"* ]] ||
+      die "${name}: '${name} ${version_cmd[*]}' does not report ${want_version}: ${version_out}"
+    mv -f "${tmp}" "${out}"
   fi
-  if ! version_out=$("${tmp}" "${version_cmd[@]}" 2>&1); then
-    die "${name}: '${name} ${version_cmd[*]}' failed: ${version_out}"
-  fi
-  want_version=${kube_version}
-  if [[ "${name}" == etcd ]]; then want_version="etcd Version: ${etcd_version#v}"; fi
-  [[ "${version_out}" == *"${want_version}"* ]] ||
-    die "${name}: '${name} ${version_cmd[*]}' does not report ${want_version}: ${version_out}"
-  mv -f "${tmp}" "${out}"
   trap - EXIT
   echo "${want}" >"${stamp_file}"
   log "${name}: built in $((SECONDS - start))s, $(du -h "${out}" | cut -f1)"
