@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # The whole aggregated setup on this machine, loopback only: etcd,
 # kube-apiserver, kube-controller-manager and kruise-apiserver in delegated
-# mode behind APIServices (artifacts/base/apiservices.yaml).
+# mode behind APIServices (artifacts/base/apiservices.yaml); with --node, also
+# a real node so that Pods run: containerd, kubelet and a registry with
+# images built here, in their own network and mount namespace joined to the
+# host by a veth pair, and kube-scheduler (needs root and
+# hack/install-node-deps.sh).
 #
-#   hack/local-up.sh        run in the foreground; Ctrl-C stops everything
-#   hack/local-up.sh -d     start detached, return when every APIService is Available
-#   hack/local-up.sh down   stop it
+#   hack/local-up.sh [--node]      run in the foreground; Ctrl-C stops everything
+#   hack/local-up.sh [--node] -d   start detached, return when every APIService is Available
+#                                  (and the node Ready)
+#   hack/local-up.sh down          stop it, and remove what its node left on the host
+#   hack/local-up.sh check         list traces of a node on the host (fails if any)
 #
 # State, logs and the admin kubeconfig are in _output/local.
 set -o errexit
@@ -17,11 +23,17 @@ cd "${ROOT}"
 mkdir -p _output/bin
 go build -o _output/bin/local-up ./hack/localup
 
-if [[ "${1:-}" == "down" ]]; then
-    exec _output/bin/local-up --dir _output/local down
-fi
+case "${1:-}" in
+    down | check) exec _output/bin/local-up --dir _output/local "$1" ;;
+esac
 
-KUBE_BIN_DIR=$(hack/build-kube-binaries.sh kube-apiserver kube-controller-manager kubectl etcd | tail -n 1)
+binaries=(kube-apiserver kube-controller-manager kubectl etcd)
+for arg in "$@"; do
+    if [[ "${arg}" == --node || "${arg}" == -node ]]; then
+        binaries+=(kubelet kube-scheduler containerd)
+    fi
+done
+KUBE_BIN_DIR=$(hack/build-kube-binaries.sh "${binaries[@]}" | tail -n 1)
 go build -o _output/bin/kruise-apiserver ./cmd/apiserver
 exec _output/bin/local-up --dir _output/local --kube-bin-dir "${KUBE_BIN_DIR}" \
-    --kruise-binary _output/bin/kruise-apiserver --artifacts artifacts "$@"
+    --kruise-binary _output/bin/kruise-apiserver --artifacts artifacts --images-dir hack/images "$@"

@@ -1,7 +1,9 @@
 // Command local-up runs the local aggregated control plane of
 // hack/local-up.sh: see internal/localup. Without arguments it runs in the
 // foreground until Ctrl-C; -d starts it detached and returns once it is
-// ready; "down" stops a detached (or foreground) one.
+// ready; --node adds a real node (kubelet, containerd, kube-scheduler);
+// "down" stops a detached (or foreground) one and removes what its node
+// left on the host; "check" lists what any node left on the host.
 package main
 
 import (
@@ -39,6 +41,8 @@ func run() error {
 	flags.StringVar(&opts.KruiseBinary, "kruise-binary", "_output/bin/kruise-apiserver", "the kruise-apiserver binary")
 	flags.StringVar(&opts.ArtifactsDir, "artifacts", "artifacts", "the repository's artifacts/ directory")
 	flags.BoolVar(&detach, "d", false, "start detached and return once everything is ready")
+	flags.BoolVar(&opts.Node, "node", false, "also run a real node (containerd, kubelet, registry, kube-scheduler); needs root")
+	flags.StringVar(&opts.ImagesDir, "images-dir", "hack/images", "the repository's hack/images (the node's images)")
 	if err := flags.Parse(os.Args[1:]); err != nil {
 		return err
 	}
@@ -52,9 +56,11 @@ func run() error {
 
 	switch args := flags.Args(); {
 	case len(args) == 1 && args[0] == "down":
-		return down(pidFile)
+		return down(dir, pidFile)
+	case len(args) == 1 && args[0] == "check":
+		return check()
 	case len(args) > 0:
-		return fmt.Errorf("unknown arguments %q (use -d to detach, or down)", args)
+		return fmt.Errorf("unknown arguments %q (use -d to detach, --node, down or check)", args)
 	}
 	if pid, ok := runningPID(pidFile); ok && os.Getenv(detachedEnv) == "" {
 		return fmt.Errorf("already running (pid %d); stop it with: hack/local-up.sh down", pid)
@@ -62,7 +68,7 @@ func run() error {
 	if opts.KubeBinDir == "" {
 		return errors.New("--kube-bin-dir is required")
 	}
-	for _, p := range []*string{&opts.KubeBinDir, &opts.KruiseBinary, &opts.ArtifactsDir} {
+	for _, p := range []*string{&opts.KubeBinDir, &opts.KruiseBinary, &opts.ArtifactsDir, &opts.ImagesDir} {
 		if *p, err = filepath.Abs(*p); err != nil {
 			return err
 		}
@@ -93,7 +99,11 @@ func foreground(opts localup.Options, pidFile, readyFile string) error {
 	if err != nil {
 		return err
 	}
-	defer cluster.Down()
+	defer func() {
+		if err := cluster.Down(); err != nil {
+			fmt.Fprintf(os.Stderr, "local-up: %v\n", err)
+		}
+	}()
 	printUsage(cluster)
 	if err := os.WriteFile(readyFile, nil, 0o644); err != nil {
 		return err
@@ -121,8 +131,14 @@ func printUsage(c *localup.Cluster) {
   export KUBECONFIG=%s
   kubectl get apiservices | grep kruise
   kubectl get clonesets -A
-Logs: %s
-`, c.Kubeconfig, filepath.Dir(c.LogPath(localup.KubeAPIServer)))
+`, c.Kubeconfig)
+	if ip := c.NodeIP(); ip != "" {
+		fmt.Printf(`Node %s (InternalIP %s, pods in %s) runs pods; images in its registry %s:
+  %s
+  kubectl run testapp --image=%s && kubectl get pod testapp -o wide
+`, localup.NodeName, ip, c.PodCIDR(), c.Images.Registry, strings.Join(c.Images.All(), "\n  "), c.Images.TestAppV1)
+	}
+	fmt.Printf("Logs: %s\n", filepath.Dir(c.LogPath(localup.KubeAPIServer)))
 }
 
 // startDetached re-runs this command in its own session, logging to
@@ -174,25 +190,44 @@ func startDetached(dir, pidFile, readyFile string) error {
 }
 
 // down stops a running local-up and waits for it to finish stopping its
-// components.
-func down(pidFile string) error {
+// components, then removes whatever its node left on the host (all of it
+// when local-up was killed before it could stop the node).
+func down(dir, pidFile string) error {
 	pid, ok := runningPID(pidFile)
 	if !ok {
 		fmt.Println("local-up: not running")
 		_ = os.Remove(pidFile)
-		return nil
+	} else {
+		if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+			return err
+		}
+		stopped := false
+		for i := 0; i < 240 && !stopped; i++ {
+			stopped = syscall.Kill(pid, 0) != nil
+			if !stopped {
+				time.Sleep(500 * time.Millisecond)
+			}
+		}
+		if !stopped {
+			return fmt.Errorf("pid %d did not stop within 2 minutes", pid)
+		}
+		fmt.Println("local-up: stopped")
 	}
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+	if err := localup.CleanupNode(dir); err != nil {
 		return err
 	}
-	for i := 0; i < 240; i++ {
-		if syscall.Kill(pid, 0) != nil {
-			fmt.Println("local-up: stopped")
-			return nil
-		}
-		time.Sleep(500 * time.Millisecond)
+	return nil
+}
+
+// check lists what nodes left on the host (or what running ones have
+// there), and fails if there is anything.
+func check() error {
+	traces := localup.HostTraces()
+	if len(traces) == 0 {
+		fmt.Println("local-up: no trace of a node on this host")
+		return nil
 	}
-	return fmt.Errorf("pid %d did not stop within 2 minutes", pid)
+	return fmt.Errorf("traces of a node on this host:\n  %s", strings.Join(traces, "\n  "))
 }
 
 func runningPID(pidFile string) (int, bool) {

@@ -1,7 +1,9 @@
 // Package localup runs the whole aggregated setup on one machine, loopback
 // only: etcd, kube-apiserver, kube-controller-manager and kruise-apiserver
-// in delegated mode behind APIServices, with their PKI. hack/local-up.sh
-// and the e2e suite use it.
+// in delegated mode behind APIServices, with their PKI; and, with
+// Options.Node, a real node (containerd, kubelet, a registry with images
+// built here) in its own namespaces, and kube-scheduler (see node.go).
+// hack/local-up.sh and the e2e suite use it.
 package localup
 
 import (
@@ -41,6 +43,16 @@ type Options struct {
 	ArtifactsDir string
 	// Progress receives one line per step; nil discards them.
 	Progress io.Writer
+
+	// Node adds a real node, so that Pods run: containerd, kubelet and a
+	// registry in a private network and mount namespace joined to the host
+	// by a veth pair, and kube-scheduler. It needs root, the Debian
+	// packages of hack/install-node-deps.sh, and kubelet, kube-scheduler
+	// and containerd (containerd, containerd-shim-runc-v2) in KubeBinDir.
+	Node bool
+	// ImagesDir is the repository's hack/images (pause, testapp), built
+	// into the node's images; required with Node.
+	ImagesDir string
 }
 
 // Cluster is a running local control plane.
@@ -55,8 +67,16 @@ type Cluster struct {
 	// AdminConfig is the admin client configuration.
 	AdminConfig *rest.Config
 
+	// Images are the images in the node's registry (Options.Node).
+	Images Images
+
 	mu    sync.Mutex
 	procs map[string]*process
+
+	node            *node
+	nodeLink        string            // kept after Down, for Leaks
+	nodeSysctls     map[string]string // the host's, from before any node
+	nodeCgroupProcs string
 }
 
 // Component names, also the names of their log files.
@@ -103,7 +123,7 @@ func Up(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err := c.startKubeAPIServer(ctx); err != nil {
 		return nil, err
 	}
-	c.step("kube-controller-manager (namespace and garbage collector controllers)")
+	c.step("kube-controller-manager (namespace, garbage collector%s controllers)", map[bool]string{true: ", node lifecycle, taint eviction, pod GC", false: ""}[opts.Node])
 	if err := c.startControllerManager(); err != nil {
 		return nil, err
 	}
@@ -114,6 +134,14 @@ func Up(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	c.step("kruise-apiserver on https://127.0.0.1:%d", c.kruisePort)
 	if err := c.StartKruise(ctx); err != nil {
 		return nil, err
+	}
+	if opts.Node {
+		if err := c.applyNodeRBAC(ctx); err != nil {
+			return nil, err
+		}
+		if err := c.startNode(ctx); err != nil {
+			return nil, fmt.Errorf("node: %w", err)
+		}
 	}
 	return c, nil
 }
@@ -189,6 +217,7 @@ func (c *Cluster) startKubeAPIServer(ctx context.Context) error {
 		"--tls-cert-file="+cert(c.certs.apiserverServing), "--tls-private-key-file="+key(c.certs.apiserverServing),
 		"--client-ca-file="+cert(c.certs.clusterCA),
 		"--authorization-mode=Node,RBAC",
+		"--enable-admission-plugins=NodeRestriction",
 		"--service-cluster-ip-range=10.0.0.0/24",
 		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file="+c.certs.serviceAccountKey,
@@ -205,6 +234,11 @@ func (c *Cluster) startKubeAPIServer(ctx context.Context) error {
 		"--proxy-client-cert-file="+cert(c.certs.frontProxyClient), "--proxy-client-key-file="+key(c.certs.frontProxyClient),
 		"--enable-aggregator-routing=false",
 		"--cert-dir="+filepath.Join(c.opts.Dir, "kube-apiserver-certs"),
+		// logs, exec, port-forward: kube-apiserver dials the kubelet at the
+		// node's InternalIP (the node IP on the veth pair), never its
+		// hostname, with a client certificate the kubelet authorizes.
+		"--kubelet-preferred-address-types=InternalIP",
+		"--kubelet-client-certificate="+cert(c.certs.kubeletClient), "--kubelet-client-key="+key(c.certs.kubeletClient),
 	)
 	if err != nil {
 		return err
@@ -240,15 +274,23 @@ func (c *Cluster) startControllerManager() error {
 	if err := c.writeKubeconfig(kubeconfig, c.certs.controllerManager, false); err != nil {
 		return err
 	}
+	// The namespace controller deletes the Kruise objects of a deleted
+	// namespace, found through discovery; the garbage collector follows
+	// owner references to them. With a node: the node lifecycle controller
+	// takes the not-ready taint off a Ready node (and marks a silent one
+	// unreachable), the taint eviction controller evicts from tainted nodes,
+	// pod GC removes pods of deleted nodes and terminated pods.
+	// Each controller acts as its own ServiceAccount with its bootstrap
+	// role (system:controller:namespace-controller, ...), as in kubeadm.
+	controllers := []string{"namespace-controller", "garbage-collector-controller", "serviceaccount-controller",
+		"serviceaccount-token-controller", "root-ca-certificate-publisher-controller"}
+	if c.opts.Node {
+		controllers = append(controllers, "node-lifecycle-controller", "taint-eviction-controller", "pod-garbage-collector-controller", "ttl-controller")
+	}
 	_, err := c.start(KubeControllerManager, filepath.Join(c.opts.KubeBinDir, "kube-controller-manager"),
 		"--kubeconfig="+kubeconfig,
 		"--authentication-kubeconfig="+kubeconfig, "--authorization-kubeconfig="+kubeconfig,
-		// The namespace controller deletes the Kruise objects of a deleted
-		// namespace, found through discovery; the garbage collector follows
-		// owner references to them. No node, so nothing else is needed.
-		// Each controller acts as its own ServiceAccount with its bootstrap
-		// role (system:controller:namespace-controller, ...), as in kubeadm.
-		"--controllers=namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller,root-ca-certificate-publisher-controller",
+		"--controllers="+strings.Join(controllers, ","),
 		"--root-ca-file="+c.certs.certPath(c.certs.clusterCA),
 		"--service-account-private-key-file="+c.certs.serviceAccountKey,
 		"--use-service-account-credentials=true",
@@ -289,8 +331,11 @@ func (c *Cluster) StopKruise() {
 	}
 }
 
-// Down stops everything, kruise-apiserver first.
-func (c *Cluster) Down() {
+// Down stops everything: the node first (undoing what it changed on the
+// host), then kruise-apiserver and the control plane. The error says what
+// of the node could not be undone.
+func (c *Cluster) Down() error {
+	err := c.stopNode()
 	for _, name := range []string{KruiseAPIServer, KubeControllerManager, KubeAPIServer, Etcd} {
 		c.mu.Lock()
 		p := c.procs[name]
@@ -299,6 +344,7 @@ func (c *Cluster) Down() {
 			p.stop(time.Minute)
 		}
 	}
+	return err
 }
 
 // Exited returns an error describing the first component that died, or
@@ -427,4 +473,20 @@ func freePorts(n int) ([]int, error) {
 // Ports are the ports the components listen on.
 func (c *Cluster) Ports() map[string]int {
 	return map[string]int{Etcd: c.etcdPort, KubeAPIServer: c.apiserverPort, KruiseAPIServer: c.kruisePort}
+}
+
+// NodeIP is the node's IP (the kubelet's InternalIP), empty without a node.
+func (c *Cluster) NodeIP() string {
+	if c.node == nil {
+		return ""
+	}
+	return c.node.state.NodeIP
+}
+
+// PodCIDR is the node's pod network, routed from the host to the node.
+func (c *Cluster) PodCIDR() string {
+	if c.node == nil {
+		return ""
+	}
+	return c.node.state.PodCIDR
 }

@@ -26,6 +26,9 @@ const (
 	// kube-apiserver: that of the ServiceAccount artifacts/ binds its RBAC
 	// to, so local-up exercises the same rules as a cluster install.
 	KruiseUser = "system:serviceaccount:" + KruiseNamespace + ":" + KruiseServiceName
+	// KubeletClientUser is kube-apiserver's identity towards kubelets (logs,
+	// exec, port-forward), bound to system:kubelet-api-admin as in kubeadm.
+	KubeletClientUser = "kube-apiserver-kubelet-client"
 )
 
 // certs are the PKI files of a local control plane.
@@ -36,6 +39,11 @@ type certs struct {
 
 	apiserverServing, admin, controllerManager, frontProxyClient, kruiseClient, kruiseServing string
 	serviceAccountKey                                                                         string
+
+	// The node's: kube-apiserver's client certificate towards kubelets,
+	// kube-scheduler's and the kubelet's (system:node:<NodeName> in
+	// system:nodes, as the Node authorizer and NodeRestriction expect).
+	kubeletClient, scheduler, node string
 }
 
 // certPath and keyPath name the files of one key pair.
@@ -64,6 +72,9 @@ func ensureCerts(dir string) (*certs, error) {
 		kruiseClient:      "kruise-apiserver-client",
 		kruiseServing:     "kruise-apiserver-serving",
 		serviceAccountKey: filepath.Join(dir, "service-account.key"),
+		kubeletClient:     "kube-apiserver-kubelet-client",
+		scheduler:         "kube-scheduler",
+		node:              "node-" + NodeName,
 	}
 	now := time.Now()
 	loopback := []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")}
@@ -85,6 +96,9 @@ func ensureCerts(dir string) (*certs, error) {
 			Subject: pkix.Name{CommonName: KruiseUser, Organization: []string{"system:serviceaccounts", "system:serviceaccounts:" + KruiseNamespace}},
 			Usages:  client,
 		}},
+		{c.clusterCA, c.kubeletClient, pki.LeafSpec{Subject: pkix.Name{CommonName: KubeletClientUser}, Usages: client}},
+		{c.clusterCA, c.scheduler, pki.LeafSpec{Subject: pkix.Name{CommonName: "system:kube-scheduler"}, Usages: client}},
+		{c.clusterCA, c.node, pki.LeafSpec{Subject: pkix.Name{CommonName: "system:node:" + NodeName, Organization: []string{"system:nodes"}}, Usages: client}},
 		{c.frontProxyCA, c.frontProxyClient, pki.LeafSpec{Subject: pkix.Name{CommonName: "front-proxy-client"}, Usages: client}},
 		{c.kruiseCA, c.kruiseServing, pki.LeafSpec{
 			Subject: pkix.Name{CommonName: KruiseServiceName}, Usages: server,

@@ -26,6 +26,11 @@ type process struct {
 // in the terminal reaches only local-up, which then stops the components in
 // order; and it is killed if local-up dies without stopping it.
 func startProcess(name, logDir, binary string, args ...string) (*process, error) {
+	return startProcessEnv(name, logDir, nil, binary, args...)
+}
+
+// startProcessEnv is startProcess with extra environment variables.
+func startProcessEnv(name, logDir string, env []string, binary string, args ...string) (*process, error) {
 	logPath := filepath.Join(logDir, name+".log")
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -33,6 +38,9 @@ func startProcess(name, logDir, binary string, args ...string) (*process, error)
 	}
 	fmt.Fprintf(logFile, "\n==== %s: %s %s\n", time.Now().Format(time.RFC3339), binary, strings.Join(args, " "))
 	cmd := exec.Command(binary, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

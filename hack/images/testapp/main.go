@@ -1,0 +1,79 @@
+// Command testapp is the test image of local-up's node (internal/localup):
+// a tiny HTTP server whose version is baked in at build time
+// (-ldflags "-X main.version=v1"), so that tests can tell which version of
+// the image a container runs.
+//
+//	/testapp [serve]   listen on $PORT (8080): GET /healthz -> "ok",
+//	                   GET /version -> the version, GET / -> a greeting
+//	/testapp version   print the version and exit
+//
+// It logs one line at start ("testapp <version> listening on :8080") and
+// one per request, and exits at once on SIGTERM or SIGINT (it is PID 1 of
+// its container, where signals without a handler are ignored).
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+var version = "unknown"
+
+func main() {
+	log.SetFlags(0)
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "version", "--version", "-version":
+			fmt.Println(version)
+			return
+		case "serve":
+		default:
+			fmt.Fprintf(os.Stderr, "usage: %s [serve|version]\n", os.Args[0])
+			os.Exit(2)
+		}
+	}
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "8080"
+	}
+	hostname, _ := os.Hostname()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("/version", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, version)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "testapp %s on %s\n", version, hostname)
+	})
+	server := &http.Server{
+		Addr: ":" + port,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			log.Printf("%s %s %s", r.RemoteAddr, r.Method, r.URL.Path)
+			mux.ServeHTTP(w, r)
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	errs := make(chan error, 1)
+	go func() { errs <- server.ListenAndServe() }()
+	log.Printf("testapp %s listening on :%s", version, port)
+	select {
+	case err := <-errs:
+		log.Fatal(err)
+	case <-ctx.Done():
+		log.Printf("testapp %s: stopping", version)
+		shutdown, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = server.Shutdown(shutdown)
+	}
+}
