@@ -46,7 +46,7 @@ type ImageListPullJobStatus struct {
 	Succeeded int32 `json:"succeeded"`
 
 	// FailedImageStatuses describes the ImagePullJobs with failed nodes.
-	FailedImageStatuses []*FailedImageStatus `json:"failedImageStatuses,omitempty"`
+	FailedImageStatuses []FailedImageStatus `json:"failedImageStatuses,omitempty"`
 }
 
 // FailedImageStatus describes an ImagePullJob of the list with failed nodes.

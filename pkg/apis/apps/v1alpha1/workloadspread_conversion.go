@@ -166,6 +166,14 @@ func Convert_v1_Condition_To_v1alpha1_WorkloadSpreadSubsetCondition(in *metav1.C
 
 // conversion-gen converts a map only when its values convert by a single
 // call; the subset status lists of versionedSubsetStatuses get these.
+func Convert_v1alpha1_WorkloadSpreadSubsetStatuses_To_Slice_apps_WorkloadSpreadSubsetStatus(in *WorkloadSpreadSubsetStatuses, out *[]apps.WorkloadSpreadSubsetStatus, s conversion.Scope) error {
+	return Convert_Slice_v1alpha1_WorkloadSpreadSubsetStatus_To_Slice_apps_WorkloadSpreadSubsetStatus((*[]WorkloadSpreadSubsetStatus)(in), out, s)
+}
+
+func Convert_Slice_apps_WorkloadSpreadSubsetStatus_To_v1alpha1_WorkloadSpreadSubsetStatuses(in *[]apps.WorkloadSpreadSubsetStatus, out *WorkloadSpreadSubsetStatuses, s conversion.Scope) error {
+	return Convert_Slice_apps_WorkloadSpreadSubsetStatus_To_Slice_v1alpha1_WorkloadSpreadSubsetStatus(in, (*[]WorkloadSpreadSubsetStatus)(out), s)
+}
+
 func Convert_Slice_v1alpha1_WorkloadSpreadSubsetStatus_To_Slice_apps_WorkloadSpreadSubsetStatus(in *[]WorkloadSpreadSubsetStatus, out *[]apps.WorkloadSpreadSubsetStatus, s conversion.Scope) error {
 	if *in == nil {
 		*out = nil

@@ -55,10 +55,13 @@ type ImageListPullJobStatus struct {
 	// +optional
 	Succeeded int32 `json:"succeeded"`
 
+	// OpenKruise declares a list of pointers; a list of values has the same
+	// JSON and, having no nil elements, a protobuf encoding.
+
 	// FailedImageStatuses describes the ImagePullJobs with failed nodes.
 	// +optional
 	// +listType=atomic
-	FailedImageStatuses []*FailedImageStatus `json:"failedImageStatuses,omitempty"`
+	FailedImageStatuses []FailedImageStatus `json:"failedImageStatuses,omitempty"`
 }
 
 // FailedImageStatus describes an ImagePullJob of the list with failed nodes.

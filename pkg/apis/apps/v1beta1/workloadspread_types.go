@@ -1,6 +1,8 @@
 package v1beta1
 
 import (
+	"fmt"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -157,7 +159,20 @@ type WorkloadSpreadStatus struct {
 	// version, so that Pods of the old and the new version are counted
 	// apart during a rolling update.
 	// +optional
-	VersionedSubsetStatuses map[string][]WorkloadSpreadSubsetStatus `json:"versionedSubsetStatuses,omitempty"`
+	VersionedSubsetStatuses map[string]WorkloadSpreadSubsetStatuses `json:"versionedSubsetStatuses,omitempty"`
+}
+
+// WorkloadSpreadSubsetStatuses is the subset statuses of one Pod template
+// version. It exists only so that VersionedSubsetStatuses, a map of lists,
+// has a protobuf encoding (a map value cannot be repeated); in JSON it is a
+// plain list.
+// +protobuf.nullable=true
+// +protobuf.options.(gogoproto.goproto_stringer)=false
+type WorkloadSpreadSubsetStatuses []WorkloadSpreadSubsetStatus
+
+// String is what protobuf's generated String methods print for it.
+func (s WorkloadSpreadSubsetStatuses) String() string {
+	return fmt.Sprintf("%v", []WorkloadSpreadSubsetStatus(s))
 }
 
 // SubsetSchedulable is the subset condition type that says whether the

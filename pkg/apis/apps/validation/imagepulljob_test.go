@@ -475,7 +475,7 @@ func TestValidateImageListPullJobStatusUpdate(t *testing.T) {
 	old := validImageListPullJob()
 	job := validImageListPullJob()
 	job.Status = apps.ImageListPullJobStatus{Desired: 3, Active: 1, Completed: 2, Succeeded: 1,
-		FailedImageStatuses: []*apps.FailedImageStatus{{ImagePullJob: "release-images-x", Name: "redis:7.2.4", Message: "node-3 failed"}}}
+		FailedImageStatuses: []apps.FailedImageStatus{{ImagePullJob: "release-images-x", Name: "redis:7.2.4", Message: "node-3 failed"}}}
 	checkImagePullErrors(t, ValidateImageListPullJobStatusUpdate(job, old))
 
 	job.Status = apps.ImageListPullJobStatus{Desired: -1, Active: -1, Completed: -1, Succeeded: -1}

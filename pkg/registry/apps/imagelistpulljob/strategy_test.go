@@ -91,7 +91,7 @@ func TestStatusPrepareForUpdate(t *testing.T) {
 	job.Spec.Images = []string{"busybox"}
 	job.Labels = map[string]string{"team": "other"}
 	job.Status = apps.ImageListPullJobStatus{Desired: 2, Active: 1, Completed: 1, Succeeded: 1,
-		FailedImageStatuses: []*apps.FailedImageStatus{{ImagePullJob: "release-images-abc", Name: "redis:7.2.4", Message: "1 node failed"}}}
+		FailedImageStatuses: []apps.FailedImageStatus{{ImagePullJob: "release-images-abc", Name: "redis:7.2.4", Message: "1 node failed"}}}
 	statusStrategy.PrepareForUpdate(context.TODO(), job, old)
 	if !apiequality.Semantic.DeepEqual(job.Spec, old.Spec) || !apiequality.Semantic.DeepEqual(job.Labels, old.Labels) {
 		t.Errorf("spec or labels changed through /status: %+v %v", job.Spec, job.Labels)
