@@ -392,14 +392,8 @@ func (in *ImageListPullJobStatus) DeepCopyInto(out *ImageListPullJobStatus) {
 	}
 	if in.FailedImageStatuses != nil {
 		in, out := &in.FailedImageStatuses, &out.FailedImageStatuses
-		*out = make([]*FailedImageStatus, len(*in))
-		for i := range *in {
-			if (*in)[i] != nil {
-				in, out := &(*in)[i], &(*out)[i]
-				*out = new(FailedImageStatus)
-				**out = **in
-			}
-		}
+		*out = make([]FailedImageStatus, len(*in))
+		copy(*out, *in)
 	}
 	return
 }

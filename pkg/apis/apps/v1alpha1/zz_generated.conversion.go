@@ -539,6 +539,11 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.AddConversionFunc((*[]apps.WorkloadSpreadSubsetStatus)(nil), (*WorkloadSpreadSubsetStatuses)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_Slice_apps_WorkloadSpreadSubsetStatus_To_v1alpha1_WorkloadSpreadSubsetStatuses(a.(*[]apps.WorkloadSpreadSubsetStatus), b.(*WorkloadSpreadSubsetStatuses), scope)
+	}); err != nil {
+		return err
+	}
 	if err := s.AddConversionFunc((*[]WorkloadSpreadSubsetStatus)(nil), (*[]apps.WorkloadSpreadSubsetStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_Slice_v1alpha1_WorkloadSpreadSubsetStatus_To_Slice_apps_WorkloadSpreadSubsetStatus(a.(*[]WorkloadSpreadSubsetStatus), b.(*[]apps.WorkloadSpreadSubsetStatus), scope)
 	}); err != nil {
@@ -626,6 +631,11 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}
 	if err := s.AddConversionFunc((*WorkloadSpreadSubsetCondition)(nil), (*v1.Condition)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_v1alpha1_WorkloadSpreadSubsetCondition_To_v1_Condition(a.(*WorkloadSpreadSubsetCondition), b.(*v1.Condition), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddConversionFunc((*WorkloadSpreadSubsetStatuses)(nil), (*[]apps.WorkloadSpreadSubsetStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1alpha1_WorkloadSpreadSubsetStatuses_To_Slice_apps_WorkloadSpreadSubsetStatus(a.(*WorkloadSpreadSubsetStatuses), b.(*[]apps.WorkloadSpreadSubsetStatus), scope)
 	}); err != nil {
 		return err
 	}
@@ -2008,7 +2018,7 @@ func autoConvert_v1alpha1_WorkloadSpreadStatus_To_apps_WorkloadSpreadStatus(in *
 		*out = make(map[string][]apps.WorkloadSpreadSubsetStatus, len(*in))
 		for key, val := range *in {
 			newVal := new([]apps.WorkloadSpreadSubsetStatus)
-			if err := Convert_Slice_v1alpha1_WorkloadSpreadSubsetStatus_To_Slice_apps_WorkloadSpreadSubsetStatus(&val, newVal, s); err != nil {
+			if err := Convert_v1alpha1_WorkloadSpreadSubsetStatuses_To_Slice_apps_WorkloadSpreadSubsetStatus(&val, newVal, s); err != nil {
 				return err
 			}
 			(*out)[key] = *newVal
@@ -2031,10 +2041,10 @@ func autoConvert_apps_WorkloadSpreadStatus_To_v1alpha1_WorkloadSpreadStatus(in *
 	}
 	if in.VersionedSubsetStatuses != nil {
 		in, out := &in.VersionedSubsetStatuses, &out.VersionedSubsetStatuses
-		*out = make(map[string][]WorkloadSpreadSubsetStatus, len(*in))
+		*out = make(map[string]WorkloadSpreadSubsetStatuses, len(*in))
 		for key, val := range *in {
-			newVal := new([]WorkloadSpreadSubsetStatus)
-			if err := Convert_Slice_apps_WorkloadSpreadSubsetStatus_To_Slice_v1alpha1_WorkloadSpreadSubsetStatus(&val, newVal, s); err != nil {
+			newVal := new(WorkloadSpreadSubsetStatuses)
+			if err := Convert_Slice_apps_WorkloadSpreadSubsetStatus_To_v1alpha1_WorkloadSpreadSubsetStatuses(&val, newVal, s); err != nil {
 				return err
 			}
 			(*out)[key] = *newVal

@@ -34,7 +34,7 @@ type WorkloadSpreadStatusApplyConfiguration struct {
 	// VersionedSubsetStatuses holds subset statuses per Pod template
 	// version, so that Pods of the old and the new version are counted
 	// apart during a rolling update.
-	VersionedSubsetStatuses map[string][]appsv1alpha1.WorkloadSpreadSubsetStatus `json:"versionedSubsetStatuses,omitempty"`
+	VersionedSubsetStatuses map[string]appsv1alpha1.WorkloadSpreadSubsetStatuses `json:"versionedSubsetStatuses,omitempty"`
 }
 
 // WorkloadSpreadStatusApplyConfiguration constructs a declarative configuration of the WorkloadSpreadStatus type for use with
@@ -68,9 +68,9 @@ func (b *WorkloadSpreadStatusApplyConfiguration) WithSubsetStatuses(values ...*W
 // and returns the receiver, so that objects can be build by chaining "With" function invocations.
 // If called multiple times, the entries provided by each call will be put on the VersionedSubsetStatuses field,
 // overwriting an existing map entries in VersionedSubsetStatuses field with the same key.
-func (b *WorkloadSpreadStatusApplyConfiguration) WithVersionedSubsetStatuses(entries map[string][]appsv1alpha1.WorkloadSpreadSubsetStatus) *WorkloadSpreadStatusApplyConfiguration {
+func (b *WorkloadSpreadStatusApplyConfiguration) WithVersionedSubsetStatuses(entries map[string]appsv1alpha1.WorkloadSpreadSubsetStatuses) *WorkloadSpreadStatusApplyConfiguration {
 	if b.VersionedSubsetStatuses == nil && len(entries) > 0 {
-		b.VersionedSubsetStatuses = make(map[string][]appsv1alpha1.WorkloadSpreadSubsetStatus, len(entries))
+		b.VersionedSubsetStatuses = make(map[string]appsv1alpha1.WorkloadSpreadSubsetStatuses, len(entries))
 	}
 	for k, v := range entries {
 		b.VersionedSubsetStatuses[k] = v

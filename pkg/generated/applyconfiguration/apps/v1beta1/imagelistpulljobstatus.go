@@ -19,7 +19,6 @@ limitations under the License.
 package v1beta1
 
 import (
-	appsv1beta1 "github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps/v1beta1"
 	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -42,7 +41,7 @@ type ImageListPullJobStatusApplyConfiguration struct {
 	// Succeeded is the number of ImagePullJobs that finished on every node.
 	Succeeded *int32 `json:"succeeded,omitempty"`
 	// FailedImageStatuses describes the ImagePullJobs with failed nodes.
-	FailedImageStatuses []*appsv1beta1.FailedImageStatus `json:"failedImageStatuses,omitempty"`
+	FailedImageStatuses []FailedImageStatusApplyConfiguration `json:"failedImageStatuses,omitempty"`
 }
 
 // ImageListPullJobStatusApplyConfiguration constructs a declarative configuration of the ImageListPullJobStatus type for use with
@@ -102,7 +101,7 @@ func (b *ImageListPullJobStatusApplyConfiguration) WithSucceeded(value int32) *I
 // WithFailedImageStatuses adds the given value to the FailedImageStatuses field in the declarative configuration
 // and returns the receiver, so that objects can be build by chaining "With" function invocations.
 // If called multiple times, values provided by each call will be appended to the FailedImageStatuses field.
-func (b *ImageListPullJobStatusApplyConfiguration) WithFailedImageStatuses(values ...**appsv1beta1.FailedImageStatus) *ImageListPullJobStatusApplyConfiguration {
+func (b *ImageListPullJobStatusApplyConfiguration) WithFailedImageStatuses(values ...*FailedImageStatusApplyConfiguration) *ImageListPullJobStatusApplyConfiguration {
 	for i := range values {
 		if values[i] == nil {
 			panic("nil value passed to WithFailedImageStatuses")
