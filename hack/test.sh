@@ -5,7 +5,7 @@
 # kruise-apiserver instances on embedded etcd, and the e2e suite, which runs
 # a local control plane with a real node (its Debian packages are installed
 # first by hack/install-node-deps.sh, a no-op once they are there; the node
-# needs root).
+# needs root) and protoc for the code generators (hack/install-codegen-deps.sh).
 set -o errexit
 set -o nounset
 set -o pipefail
@@ -13,8 +13,9 @@ set -o pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "${ROOT}"
 
-echo "==> hack/install-node-deps.sh"
+echo "==> hack/install-node-deps.sh, hack/install-codegen-deps.sh"
 hack/install-node-deps.sh
+hack/install-codegen-deps.sh
 
 echo "==> hack/verify-codegen.sh"
 hack/verify-codegen.sh

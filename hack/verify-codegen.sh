@@ -14,10 +14,13 @@ trap 'rm -rf "${SCRATCH}"' EXIT
     | (cd "${ROOT}" && xargs -0 cp --parents -t "${SCRATCH}" 2>/dev/null || true)
 mkdir -p "${SCRATCH}/.git"  # kube_codegen.sh looks for the repository root
 
-(cd "${SCRATCH}" && ./hack/update-codegen.sh >/dev/null 2>&1) || {
-    echo "hack/update-codegen.sh failed in a scratch copy; run it in the repository to see why" >&2
+(cd "${SCRATCH}" && ./hack/update-codegen.sh >"${SCRATCH}.log" 2>&1) || {
+    echo "hack/update-codegen.sh failed in a scratch copy; its last lines:" >&2
+    tail -n 20 "${SCRATCH}.log" >&2
+    rm -f "${SCRATCH}.log"
     exit 1
 }
+rm -f "${SCRATCH}.log"
 
 if ! diff -ruN --exclude=.git "${ROOT}/pkg" "${SCRATCH}/pkg" >"${SCRATCH}.diff" \
     || ! diff -u "${ROOT}/hack/api-rules-violations.list" "${SCRATCH}/hack/api-rules-violations.list" >>"${SCRATCH}.diff"; then
