@@ -44,38 +44,38 @@ const (
 type CompletionPolicy struct {
 	// Type is Always (the default) or Never.
 	// +optional
-	Type CompletionPolicyType `json:"type,omitempty"`
+	Type CompletionPolicyType `json:"type,omitempty" protobuf:"bytes,1,opt,name=type,casttype=CompletionPolicyType"`
 
 	// ActiveDeadlineSeconds bounds how long an Always job may run, counted
 	// from its start; nodes still pulling then count as failed.
 	// +optional
-	ActiveDeadlineSeconds *int64 `json:"activeDeadlineSeconds,omitempty"`
+	ActiveDeadlineSeconds *int64 `json:"activeDeadlineSeconds,omitempty" protobuf:"varint,2,opt,name=activeDeadlineSeconds"`
 
 	// TTLSecondsAfterFinished is how long a finished Always job is kept
 	// before it is deleted; unset keeps it forever, 0 deletes it at once.
 	// +optional
-	TTLSecondsAfterFinished *int32 `json:"ttlSecondsAfterFinished,omitempty"`
+	TTLSecondsAfterFinished *int32 `json:"ttlSecondsAfterFinished,omitempty" protobuf:"varint,3,opt,name=ttlSecondsAfterFinished"`
 }
 
 // PullPolicy tunes each node's pull.
 type PullPolicy struct {
 	// TimeoutSeconds bounds one pull attempt. Defaults to 600.
 	// +optional
-	TimeoutSeconds *int32 `json:"timeoutSeconds,omitempty"`
+	TimeoutSeconds *int32 `json:"timeoutSeconds,omitempty" protobuf:"varint,1,opt,name=timeoutSeconds"`
 
 	// BackoffLimit is how many times a failed pull is retried before the
 	// node counts as failed. Defaults to 3.
 	// +optional
-	BackoffLimit *int32 `json:"backoffLimit,omitempty"`
+	BackoffLimit *int32 `json:"backoffLimit,omitempty" protobuf:"varint,2,opt,name=backoffLimit"`
 }
 
 // SandboxConfig is metadata handed to the CRI PullImage call, for runtimes
 // that pull differently depending on the sandbox.
 type SandboxConfig struct {
 	// +optional
-	Labels map[string]string `json:"labels,omitempty"`
+	Labels map[string]string `json:"labels,omitempty" protobuf:"bytes,1,rep,name=labels"`
 	// +optional
-	Annotations map[string]string `json:"annotations,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty" protobuf:"bytes,2,rep,name=annotations"`
 }
 
 // ImagePullJobTemplate is what an ImagePullJob and an ImageListPullJob hold
@@ -85,37 +85,37 @@ type ImagePullJobTemplate struct {
 	// runtime decides which kinds it honours (docker: DockerConfig only).
 	// +optional
 	// +listType=atomic
-	PullSecrets []string `json:"pullSecrets,omitempty"`
+	PullSecrets []string `json:"pullSecrets,omitempty" protobuf:"bytes,1,rep,name=pullSecrets"`
 
 	// Selector picks nodes by name or by label; nil selects every node.
 	// +optional
-	Selector *ImagePullJobNodeSelector `json:"selector,omitempty"`
+	Selector *ImagePullJobNodeSelector `json:"selector,omitempty" protobuf:"bytes,2,opt,name=selector"`
 
 	// PodSelector picks the nodes running matching Pods (in the job's
 	// namespace). It cannot be used with selector.
 	// +optional
-	PodSelector *ImagePullJobPodSelector `json:"podSelector,omitempty"`
+	PodSelector *ImagePullJobPodSelector `json:"podSelector,omitempty" protobuf:"bytes,3,opt,name=podSelector"`
 
 	// Parallelism is how many nodes pull at once, a non-negative integer;
 	// 0 pauses the job. Unset means 1.
 	// +optional
-	Parallelism *intstr.IntOrString `json:"parallelism,omitempty"`
+	Parallelism *intstr.IntOrString `json:"parallelism,omitempty" protobuf:"bytes,4,opt,name=parallelism"`
 
 	// PullPolicy tunes each node's pull; its fields are defaulted.
 	// +optional
-	PullPolicy *PullPolicy `json:"pullPolicy,omitempty"`
+	PullPolicy *PullPolicy `json:"pullPolicy,omitempty" protobuf:"bytes,5,opt,name=pullPolicy"`
 
 	// CompletionPolicy says when the job is finished. It must be given,
 	// even if empty ({} means type Always).
-	CompletionPolicy *CompletionPolicy `json:"completionPolicy"`
+	CompletionPolicy *CompletionPolicy `json:"completionPolicy" protobuf:"bytes,6,opt,name=completionPolicy"`
 
 	// SandboxConfig is passed to the CRI PullImage call.
 	// +optional
-	SandboxConfig *SandboxConfig `json:"sandboxConfig,omitempty"`
+	SandboxConfig *SandboxConfig `json:"sandboxConfig,omitempty" protobuf:"bytes,7,opt,name=sandboxConfig"`
 
 	// ImagePullPolicy is Always or IfNotPresent.
 	// +optional
-	ImagePullPolicy ImagePullPolicy `json:"imagePullPolicy,omitempty"`
+	ImagePullPolicy ImagePullPolicy `json:"imagePullPolicy,omitempty" protobuf:"bytes,8,opt,name=imagePullPolicy,casttype=ImagePullPolicy"`
 }
 
 // ImagePullJobNodeSelector picks nodes either by name or by label, not both.
@@ -123,18 +123,18 @@ type ImagePullJobNodeSelector struct {
 	// Names lists the nodes to pull on.
 	// +optional
 	// +listType=atomic
-	Names []string `json:"names,omitempty"`
+	Names []string `json:"names,omitempty" protobuf:"bytes,1,rep,name=names"`
 
 	// LabelSelector selects nodes by their labels.
 	// +optional
-	metav1.LabelSelector `json:",inline"`
+	metav1.LabelSelector `json:",inline" protobuf:"bytes,2,opt,name=labelSelector"`
 }
 
 // ImagePullJobPodSelector picks the nodes that run matching Pods.
 type ImagePullJobPodSelector struct {
 	// LabelSelector selects Pods by their labels.
 	// +optional
-	metav1.LabelSelector `json:",inline"`
+	metav1.LabelSelector `json:",inline" protobuf:"bytes,1,opt,name=labelSelector"`
 }
 
 // ReferenceObject names a Secret in a namespace. v1beta1 adds a mode; on
@@ -142,28 +142,28 @@ type ImagePullJobPodSelector struct {
 // nodeimage_conversion.go).
 type ReferenceObject struct {
 	// +optional
-	Namespace string `json:"namespace,omitempty"`
+	Namespace string `json:"namespace,omitempty" protobuf:"bytes,1,opt,name=namespace"`
 	// +optional
-	Name string `json:"name,omitempty"`
+	Name string `json:"name,omitempty" protobuf:"bytes,2,opt,name=name"`
 }
 
 // ImageTagPullPolicy tunes the pull of one tag on one node.
 type ImageTagPullPolicy struct {
 	// TimeoutSeconds bounds one pull attempt. Defaults to 600.
 	// +optional
-	TimeoutSeconds *int32 `json:"timeoutSeconds,omitempty"`
+	TimeoutSeconds *int32 `json:"timeoutSeconds,omitempty" protobuf:"varint,1,opt,name=timeoutSeconds"`
 
 	// BackoffLimit is how many times a failed pull is retried. Defaults to 3.
 	// +optional
-	BackoffLimit *int32 `json:"backoffLimit,omitempty"`
+	BackoffLimit *int32 `json:"backoffLimit,omitempty" protobuf:"varint,2,opt,name=backoffLimit"`
 
 	// TTLSecondsAfterFinished is how long the finished task is kept on the
 	// node before it is removed; 0 removes it at once.
 	// +optional
-	TTLSecondsAfterFinished *int32 `json:"ttlSecondsAfterFinished,omitempty"`
+	TTLSecondsAfterFinished *int32 `json:"ttlSecondsAfterFinished,omitempty" protobuf:"varint,3,opt,name=ttlSecondsAfterFinished"`
 
 	// ActiveDeadlineSeconds bounds how long the task may run from its start;
 	// unset means no bound.
 	// +optional
-	ActiveDeadlineSeconds *int64 `json:"activeDeadlineSeconds,omitempty"`
+	ActiveDeadlineSeconds *int64 `json:"activeDeadlineSeconds,omitempty" protobuf:"varint,4,opt,name=activeDeadlineSeconds"`
 }

@@ -22,51 +22,51 @@ const (
 type StatefulSet struct {
 	metav1.TypeMeta `json:",inline"`
 	// +optional
-	metav1.ObjectMeta `json:"metadata,omitempty"`
+	metav1.ObjectMeta `json:"metadata,omitempty" protobuf:"bytes,1,opt,name=metadata"`
 
 	// +optional
-	Spec StatefulSetSpec `json:"spec,omitempty"`
+	Spec StatefulSetSpec `json:"spec,omitempty" protobuf:"bytes,2,opt,name=spec"`
 	// +optional
-	Status StatefulSetStatus `json:"status,omitempty"`
+	Status StatefulSetStatus `json:"status,omitempty" protobuf:"bytes,3,opt,name=status"`
 }
 
 // StatefulSetSpec is the desired state of a StatefulSet.
 type StatefulSetSpec struct {
 	// Replicas is the desired number of Pods. Defaults to 1.
 	// +optional
-	Replicas *int32 `json:"replicas,omitempty"`
+	Replicas *int32 `json:"replicas,omitempty" protobuf:"varint,1,opt,name=replicas"`
 
 	// Selector selects the Pods this StatefulSet owns; it must match the
 	// template's labels and cannot change.
-	Selector *metav1.LabelSelector `json:"selector"`
+	Selector *metav1.LabelSelector `json:"selector" protobuf:"bytes,2,opt,name=selector"`
 
 	// Template is the Pod every replica is made from; each Pod also gets its
 	// own ordinal-based identity.
-	Template corev1.PodTemplateSpec `json:"template"`
+	Template corev1.PodTemplateSpec `json:"template" protobuf:"bytes,3,opt,name=template"`
 
 	// VolumeClaimTemplates are PVCs created for each Pod, named
 	// <template>-<pod>, and kept across the Pod's restarts and replacements.
 	// +optional
 	// +listType=atomic
-	VolumeClaimTemplates []corev1.PersistentVolumeClaim `json:"volumeClaimTemplates,omitempty"`
+	VolumeClaimTemplates []corev1.PersistentVolumeClaim `json:"volumeClaimTemplates,omitempty" protobuf:"bytes,4,rep,name=volumeClaimTemplates"`
 
 	// ServiceName is the headless Service that gives the Pods their DNS names
 	// (<pod>.<serviceName>.<namespace>.svc); it becomes each Pod's subdomain.
 	// +optional
-	ServiceName string `json:"serviceName,omitempty"`
+	ServiceName string `json:"serviceName,omitempty" protobuf:"bytes,5,opt,name=serviceName"`
 
 	// PodManagementPolicy is OrderedReady (default: one Pod at a time, in
 	// ordinal order, each waiting for the previous to be ready) or Parallel.
 	// +optional
-	PodManagementPolicy PodManagementPolicyType `json:"podManagementPolicy,omitempty"`
+	PodManagementPolicy PodManagementPolicyType `json:"podManagementPolicy,omitempty" protobuf:"bytes,6,opt,name=podManagementPolicy,casttype=PodManagementPolicyType"`
 
 	// UpdateStrategy tunes how Pods move to a new revision of the template.
 	// +optional
-	UpdateStrategy StatefulSetUpdateStrategy `json:"updateStrategy,omitempty"`
+	UpdateStrategy StatefulSetUpdateStrategy `json:"updateStrategy,omitempty" protobuf:"bytes,7,opt,name=updateStrategy"`
 
 	// RevisionHistoryLimit is how many old ControllerRevisions are kept. Defaults to 10.
 	// +optional
-	RevisionHistoryLimit *int32 `json:"revisionHistoryLimit,omitempty"`
+	RevisionHistoryLimit *int32 `json:"revisionHistoryLimit,omitempty" protobuf:"varint,8,opt,name=revisionHistoryLimit"`
 }
 
 // PodManagementPolicyType is how Pods are created and deleted when scaling.
@@ -96,10 +96,10 @@ const (
 type StatefulSetUpdateStrategy struct {
 	// Type is RollingUpdate (default) or OnDelete.
 	// +optional
-	Type StatefulSetUpdateStrategyType `json:"type,omitempty"`
+	Type StatefulSetUpdateStrategyType `json:"type,omitempty" protobuf:"bytes,1,opt,name=type,casttype=StatefulSetUpdateStrategyType"`
 	// RollingUpdate holds the rollout parameters; only for RollingUpdate.
 	// +optional
-	RollingUpdate *RollingUpdateStatefulSetStrategy `json:"rollingUpdate,omitempty"`
+	RollingUpdate *RollingUpdateStatefulSetStrategy `json:"rollingUpdate,omitempty" protobuf:"bytes,2,opt,name=rollingUpdate"`
 }
 
 // RollingUpdateStatefulSetStrategy holds rolling update parameters.
@@ -108,36 +108,36 @@ type RollingUpdateStatefulSetStrategy struct {
 	// unorderedUpdate: this many Pods). v1beta1 carries the same value.
 	// Defaults to 0.
 	// +optional
-	Partition *int32 `json:"partition,omitempty"`
+	Partition *int32 `json:"partition,omitempty" protobuf:"varint,1,opt,name=partition"`
 	// MaxUnavailable is how many Pods may be unavailable during the update
 	// (percentages round down, but never below 1). Anything but 1 needs the
 	// Parallel pod management policy. Defaults to 1.
 	// +optional
-	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
+	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty" protobuf:"bytes,2,opt,name=maxUnavailable"`
 	// PodUpdatePolicy is how each Pod is updated. Defaults to ReCreate.
 	// +optional
-	PodUpdatePolicy PodUpdateStrategyType `json:"podUpdatePolicy,omitempty"`
+	PodUpdatePolicy PodUpdateStrategyType `json:"podUpdatePolicy,omitempty" protobuf:"bytes,3,opt,name=podUpdatePolicy,casttype=PodUpdateStrategyType"`
 	// Paused stops the update where it is.
 	// +optional
-	Paused bool `json:"paused,omitempty"`
+	Paused bool `json:"paused,omitempty" protobuf:"varint,4,opt,name=paused"`
 	// UnorderedUpdate, when set, updates Pods by priority rather than by
 	// ordinal; it needs the Parallel pod management policy.
 	// +optional
-	UnorderedUpdate *UnorderedUpdateStrategy `json:"unorderedUpdate,omitempty"`
+	UnorderedUpdate *UnorderedUpdateStrategy `json:"unorderedUpdate,omitempty" protobuf:"bytes,5,opt,name=unorderedUpdate"`
 	// InPlaceUpdateStrategy tunes in-place updates.
 	// +optional
-	InPlaceUpdateStrategy *InPlaceUpdateStrategy `json:"inPlaceUpdateStrategy,omitempty"`
+	InPlaceUpdateStrategy *InPlaceUpdateStrategy `json:"inPlaceUpdateStrategy,omitempty" protobuf:"bytes,6,opt,name=inPlaceUpdateStrategy"`
 	// MinReadySeconds is how long an updated Pod must be ready before it
 	// counts as available, 0 to 300. Defaults to 0.
 	// +optional
-	MinReadySeconds *int32 `json:"minReadySeconds,omitempty"`
+	MinReadySeconds *int32 `json:"minReadySeconds,omitempty" protobuf:"varint,7,opt,name=minReadySeconds"`
 }
 
 // UnorderedUpdateStrategy orders an update by priority instead of ordinal.
 type UnorderedUpdateStrategy struct {
 	// PriorityStrategy weighs or orders the Pods to update.
 	// +optional
-	PriorityStrategy *UpdatePriorityStrategy `json:"priorityStrategy,omitempty"`
+	PriorityStrategy *UpdatePriorityStrategy `json:"priorityStrategy,omitempty" protobuf:"bytes,1,opt,name=priorityStrategy"`
 }
 
 // PodUpdateStrategyType is how one Pod is moved to a new revision.
@@ -159,36 +159,36 @@ const (
 type StatefulSetStatus struct {
 	// ObservedGeneration is the generation the controller last acted on.
 	// +optional
-	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	ObservedGeneration int64 `json:"observedGeneration,omitempty" protobuf:"varint,1,opt,name=observedGeneration"`
 	// Replicas is the number of Pods the StatefulSet has.
-	Replicas int32 `json:"replicas"`
+	Replicas int32 `json:"replicas" protobuf:"varint,2,opt,name=replicas"`
 	// ReadyReplicas is the number of Pods with a Ready condition.
-	ReadyReplicas int32 `json:"readyReplicas"`
+	ReadyReplicas int32 `json:"readyReplicas" protobuf:"varint,3,opt,name=readyReplicas"`
 	// AvailableReplicas is the number of Pods ready for at least minReadySeconds.
-	AvailableReplicas int32 `json:"availableReplicas"`
+	AvailableReplicas int32 `json:"availableReplicas" protobuf:"varint,4,opt,name=availableReplicas"`
 	// CurrentReplicas is the number of Pods at currentRevision.
-	CurrentReplicas int32 `json:"currentReplicas"`
+	CurrentReplicas int32 `json:"currentReplicas" protobuf:"varint,5,opt,name=currentReplicas"`
 	// UpdatedReplicas is the number of Pods at updateRevision.
-	UpdatedReplicas int32 `json:"updatedReplicas"`
+	UpdatedReplicas int32 `json:"updatedReplicas" protobuf:"varint,6,opt,name=updatedReplicas"`
 	// CurrentRevision is the revision the Pods below currentReplicas were made from.
 	// +optional
-	CurrentRevision string `json:"currentRevision,omitempty"`
+	CurrentRevision string `json:"currentRevision,omitempty" protobuf:"bytes,7,opt,name=currentRevision"`
 	// UpdateRevision is the name of the newest ControllerRevision.
 	// +optional
-	UpdateRevision string `json:"updateRevision,omitempty"`
+	UpdateRevision string `json:"updateRevision,omitempty" protobuf:"bytes,8,opt,name=updateRevision"`
 	// CollisionCount counts hash collisions of revision names.
 	// +optional
-	CollisionCount *int32 `json:"collisionCount,omitempty"`
+	CollisionCount *int32 `json:"collisionCount,omitempty" protobuf:"varint,9,opt,name=collisionCount"`
 	// Conditions are the latest observations of the StatefulSet's state.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
 	// +patchMergeKey=type
 	// +patchStrategy=merge
-	Conditions []StatefulSetCondition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
+	Conditions []StatefulSetCondition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type" protobuf:"bytes,10,rep,name=conditions"`
 	// LabelSelector is spec.selector in string form, for the /scale subresource and HPAs.
 	// +optional
-	LabelSelector string `json:"labelSelector,omitempty"`
+	LabelSelector string `json:"labelSelector,omitempty" protobuf:"bytes,11,opt,name=labelSelector"`
 }
 
 // StatefulSetConditionType is a kind of StatefulSet condition.
@@ -205,18 +205,18 @@ const (
 // shape of apps/v1 StatefulSetCondition).
 type StatefulSetCondition struct {
 	// Type of the condition.
-	Type StatefulSetConditionType `json:"type"`
+	Type StatefulSetConditionType `json:"type" protobuf:"bytes,1,opt,name=type,casttype=StatefulSetConditionType"`
 	// Status is True, False or Unknown.
-	Status corev1.ConditionStatus `json:"status"`
+	Status corev1.ConditionStatus `json:"status" protobuf:"bytes,2,opt,name=status,casttype=k8s.io/api/core/v1.ConditionStatus"`
 	// LastTransitionTime is when the status last changed.
 	// +optional
-	LastTransitionTime metav1.Time `json:"lastTransitionTime,omitempty"`
+	LastTransitionTime metav1.Time `json:"lastTransitionTime,omitempty" protobuf:"bytes,3,opt,name=lastTransitionTime"`
 	// Reason is a machine-readable reason for the last transition.
 	// +optional
-	Reason string `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty" protobuf:"bytes,4,opt,name=reason"`
 	// Message is a human-readable explanation.
 	// +optional
-	Message string `json:"message,omitempty"`
+	Message string `json:"message,omitempty" protobuf:"bytes,5,opt,name=message"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
@@ -225,6 +225,6 @@ type StatefulSetCondition struct {
 type StatefulSetList struct {
 	metav1.TypeMeta `json:",inline"`
 	// +optional
-	metav1.ListMeta `json:"metadata,omitempty"`
-	Items           []StatefulSet `json:"items"`
+	metav1.ListMeta `json:"metadata,omitempty" protobuf:"bytes,1,opt,name=metadata"`
+	Items           []StatefulSet `json:"items" protobuf:"bytes,2,rep,name=items"`
 }

@@ -21,59 +21,59 @@ const (
 type CloneSet struct {
 	metav1.TypeMeta `json:",inline"`
 	// +optional
-	metav1.ObjectMeta `json:"metadata,omitempty"`
+	metav1.ObjectMeta `json:"metadata,omitempty" protobuf:"bytes,1,opt,name=metadata"`
 
 	// +optional
-	Spec CloneSetSpec `json:"spec,omitempty"`
+	Spec CloneSetSpec `json:"spec,omitempty" protobuf:"bytes,2,opt,name=spec"`
 	// +optional
-	Status CloneSetStatus `json:"status,omitempty"`
+	Status CloneSetStatus `json:"status,omitempty" protobuf:"bytes,3,opt,name=status"`
 }
 
 // CloneSetSpec is the desired state of a CloneSet.
 type CloneSetSpec struct {
 	// Replicas is the desired number of Pods. Defaults to 1.
 	// +optional
-	Replicas *int32 `json:"replicas,omitempty"`
+	Replicas *int32 `json:"replicas,omitempty" protobuf:"varint,1,opt,name=replicas"`
 
 	// Selector selects the Pods this CloneSet owns; it must match the
 	// template's labels and cannot change.
-	Selector *metav1.LabelSelector `json:"selector"`
+	Selector *metav1.LabelSelector `json:"selector" protobuf:"bytes,2,opt,name=selector"`
 
 	// Template is the Pod every replica is made from.
-	Template corev1.PodTemplateSpec `json:"template"`
+	Template corev1.PodTemplateSpec `json:"template" protobuf:"bytes,3,opt,name=template"`
 
 	// VolumeClaimTemplates are PVCs created for each Pod, named
 	// <template>-<pod>; they are deleted with their Pod.
 	// +optional
 	// +listType=atomic
-	VolumeClaimTemplates []corev1.PersistentVolumeClaim `json:"volumeClaimTemplates,omitempty"`
+	VolumeClaimTemplates []corev1.PersistentVolumeClaim `json:"volumeClaimTemplates,omitempty" protobuf:"bytes,4,rep,name=volumeClaimTemplates"`
 
 	// ScaleStrategy tunes how Pods are created and deleted.
 	// +optional
-	ScaleStrategy CloneSetScaleStrategy `json:"scaleStrategy,omitempty"`
+	ScaleStrategy CloneSetScaleStrategy `json:"scaleStrategy,omitempty" protobuf:"bytes,5,opt,name=scaleStrategy"`
 
 	// UpdateStrategy tunes how Pods move to a new revision of the template.
 	// +optional
-	UpdateStrategy CloneSetUpdateStrategy `json:"updateStrategy,omitempty"`
+	UpdateStrategy CloneSetUpdateStrategy `json:"updateStrategy,omitempty" protobuf:"bytes,6,opt,name=updateStrategy"`
 
 	// RevisionHistoryLimit is how many old ControllerRevisions are kept. Defaults to 10.
 	// +optional
-	RevisionHistoryLimit *int32 `json:"revisionHistoryLimit,omitempty"`
+	RevisionHistoryLimit *int32 `json:"revisionHistoryLimit,omitempty" protobuf:"varint,7,opt,name=revisionHistoryLimit"`
 
 	// MinReadySeconds is how long a new Pod must be ready, without a
 	// container crashing, before it counts as available. Defaults to 0.
 	// +optional
-	MinReadySeconds int32 `json:"minReadySeconds,omitempty"`
+	MinReadySeconds int32 `json:"minReadySeconds,omitempty" protobuf:"varint,8,opt,name=minReadySeconds"`
 
 	// Lifecycle holds the hooks around a Pod's creation, update and deletion.
 	// +optional
-	Lifecycle *Lifecycle `json:"lifecycle,omitempty"`
+	Lifecycle *Lifecycle `json:"lifecycle,omitempty" protobuf:"bytes,9,opt,name=lifecycle"`
 
 	// ProgressDeadlineSeconds is how long the CloneSet may take to make
 	// progress before its Progressing condition reports ProgressDeadlineExceeded.
 	// Time spent paused does not count. Unset means no deadline is tracked.
 	// +optional
-	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds,omitempty"`
+	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds,omitempty" protobuf:"varint,10,opt,name=progressDeadlineSeconds"`
 }
 
 // CloneSetScaleStrategy tunes scale-out and scale-in.
@@ -82,23 +82,23 @@ type CloneSetScaleStrategy struct {
 	// exist are dropped from the list by the controller.
 	// +optional
 	// +listType=atomic
-	PodsToDelete []string `json:"podsToDelete,omitempty"`
+	PodsToDelete []string `json:"podsToDelete,omitempty" protobuf:"bytes,1,rep,name=podsToDelete"`
 
 	// MaxUnavailable caps the unavailable Pods while scaling out; scale-out
 	// waits while more are unavailable.
 	// +optional
-	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
+	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty" protobuf:"bytes,2,opt,name=maxUnavailable"`
 
 	// EnablePVCReuse lets a new Pod reuse the PVCs of a deleted one instead of
 	// creating new ones. Defaults to false (v1alpha1's disablePVCReuse defaults
 	// to reuse; the two are converted as each other's negation).
 	// +optional
-	EnablePVCReuse bool `json:"enablePVCReuse,omitempty"`
+	EnablePVCReuse bool `json:"enablePVCReuse,omitempty" protobuf:"varint,3,opt,name=enablePVCReuse"`
 
 	// ExcludePreparingDelete makes scaling count Pods in the PreparingDelete
 	// lifecycle state as gone. Defaults to false.
 	// +optional
-	ExcludePreparingDelete bool `json:"excludePreparingDelete,omitempty"`
+	ExcludePreparingDelete bool `json:"excludePreparingDelete,omitempty" protobuf:"varint,4,opt,name=excludePreparingDelete"`
 }
 
 // CloneSetUpdateStrategyType is how a CloneSet rolls out a new revision.
@@ -130,12 +130,12 @@ const (
 type CloneSetUpdateStrategy struct {
 	// Type is RollingUpdate (default) or OnDelete.
 	// +optional
-	Type CloneSetUpdateStrategyType `json:"type,omitempty"`
+	Type CloneSetUpdateStrategyType `json:"type,omitempty" protobuf:"bytes,1,opt,name=type,casttype=CloneSetUpdateStrategyType"`
 	// RollingUpdate holds the rollout parameters. This server always fills it
 	// in with defaults, also for OnDelete, so that it converts to v1alpha1 and
 	// back unchanged.
 	// +optional
-	RollingUpdate *RollingUpdateCloneSetStrategy `json:"rollingUpdate,omitempty"`
+	RollingUpdate *RollingUpdateCloneSetStrategy `json:"rollingUpdate,omitempty" protobuf:"bytes,2,opt,name=rollingUpdate"`
 }
 
 // RollingUpdateCloneSetStrategy holds rolling update parameters.
@@ -143,73 +143,73 @@ type RollingUpdateCloneSetStrategy struct {
 	// Partition is how many Pods (or what percentage, rounded up) stay at old
 	// revisions. Defaults to 0.
 	// +optional
-	Partition *intstr.IntOrString `json:"partition,omitempty"`
+	Partition *intstr.IntOrString `json:"partition,omitempty" protobuf:"bytes,1,opt,name=partition"`
 	// MaxUnavailable is how many Pods may be unavailable during the update.
 	// Percentages round up, or down when maxSurge > 0. Defaults to 20%.
 	// +optional
-	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
+	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty" protobuf:"bytes,2,opt,name=maxUnavailable"`
 	// MaxSurge is how many Pods may be created above replicas during the
 	// update. Percentages round up. Defaults to 0.
 	// +optional
-	MaxSurge *intstr.IntOrString `json:"maxSurge,omitempty"`
+	MaxSurge *intstr.IntOrString `json:"maxSurge,omitempty" protobuf:"bytes,3,opt,name=maxSurge"`
 	// PodUpdatePolicy is how each Pod is updated. Defaults to ReCreate.
 	// +optional
-	PodUpdatePolicy CloneSetPodUpdateStrategyType `json:"podUpdatePolicy,omitempty"`
+	PodUpdatePolicy CloneSetPodUpdateStrategyType `json:"podUpdatePolicy,omitempty" protobuf:"bytes,4,opt,name=podUpdatePolicy,casttype=CloneSetPodUpdateStrategyType"`
 	// Paused stops the update where it is.
 	// +optional
-	Paused bool `json:"paused,omitempty"`
+	Paused bool `json:"paused,omitempty" protobuf:"varint,5,opt,name=paused"`
 	// PriorityStrategy orders the Pods to update.
 	// +optional
-	PriorityStrategy *UpdatePriorityStrategy `json:"priorityStrategy,omitempty"`
+	PriorityStrategy *UpdatePriorityStrategy `json:"priorityStrategy,omitempty" protobuf:"bytes,6,opt,name=priorityStrategy"`
 	// ScatterStrategy spreads Pods with given labels over the update batches.
 	// +optional
 	// +listType=atomic
-	ScatterStrategy UpdateScatterStrategy `json:"scatterStrategy,omitempty"`
+	ScatterStrategy UpdateScatterStrategy `json:"scatterStrategy,omitempty" protobuf:"bytes,7,rep,name=scatterStrategy"`
 	// InPlaceUpdateStrategy tunes in-place updates.
 	// +optional
-	InPlaceUpdateStrategy *InPlaceUpdateStrategy `json:"inPlaceUpdateStrategy,omitempty"`
+	InPlaceUpdateStrategy *InPlaceUpdateStrategy `json:"inPlaceUpdateStrategy,omitempty" protobuf:"bytes,8,opt,name=inPlaceUpdateStrategy"`
 }
 
 // CloneSetStatus is the observed state of a CloneSet.
 type CloneSetStatus struct {
 	// ObservedGeneration is the generation the controller last acted on.
 	// +optional
-	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	ObservedGeneration int64 `json:"observedGeneration,omitempty" protobuf:"varint,1,opt,name=observedGeneration"`
 	// Replicas is the number of Pods the CloneSet has.
-	Replicas int32 `json:"replicas"`
+	Replicas int32 `json:"replicas" protobuf:"varint,2,opt,name=replicas"`
 	// ReadyReplicas is the number of Pods with a Ready condition.
-	ReadyReplicas int32 `json:"readyReplicas"`
+	ReadyReplicas int32 `json:"readyReplicas" protobuf:"varint,3,opt,name=readyReplicas"`
 	// AvailableReplicas is the number of Pods ready for at least minReadySeconds.
-	AvailableReplicas int32 `json:"availableReplicas"`
+	AvailableReplicas int32 `json:"availableReplicas" protobuf:"varint,4,opt,name=availableReplicas"`
 	// UpdatedReplicas is the number of Pods at updateRevision.
-	UpdatedReplicas int32 `json:"updatedReplicas"`
+	UpdatedReplicas int32 `json:"updatedReplicas" protobuf:"varint,5,opt,name=updatedReplicas"`
 	// UpdatedReadyReplicas is the number of Pods at updateRevision that are ready.
-	UpdatedReadyReplicas int32 `json:"updatedReadyReplicas"`
+	UpdatedReadyReplicas int32 `json:"updatedReadyReplicas" protobuf:"varint,6,opt,name=updatedReadyReplicas"`
 	// UpdatedAvailableReplicas is the number of Pods at updateRevision that are available.
 	// +optional
-	UpdatedAvailableReplicas int32 `json:"updatedAvailableReplicas,omitempty"`
+	UpdatedAvailableReplicas int32 `json:"updatedAvailableReplicas,omitempty" protobuf:"varint,7,opt,name=updatedAvailableReplicas"`
 	// ExpectedUpdatedReplicas is replicas minus the scaled partition.
 	// +optional
-	ExpectedUpdatedReplicas int32 `json:"expectedUpdatedReplicas,omitempty"`
+	ExpectedUpdatedReplicas int32 `json:"expectedUpdatedReplicas,omitempty" protobuf:"varint,8,opt,name=expectedUpdatedReplicas"`
 	// UpdateRevision is the name of the newest ControllerRevision.
 	// +optional
-	UpdateRevision string `json:"updateRevision,omitempty"`
+	UpdateRevision string `json:"updateRevision,omitempty" protobuf:"bytes,9,opt,name=updateRevision"`
 	// CurrentRevision is the name of the revision most Pods were made from.
 	// +optional
-	CurrentRevision string `json:"currentRevision,omitempty"`
+	CurrentRevision string `json:"currentRevision,omitempty" protobuf:"bytes,10,opt,name=currentRevision"`
 	// CollisionCount counts hash collisions of revision names.
 	// +optional
-	CollisionCount *int32 `json:"collisionCount,omitempty"`
+	CollisionCount *int32 `json:"collisionCount,omitempty" protobuf:"varint,11,opt,name=collisionCount"`
 	// Conditions are the latest observations of the CloneSet's state.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
 	// +patchMergeKey=type
 	// +patchStrategy=merge
-	Conditions []CloneSetCondition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
+	Conditions []CloneSetCondition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type" protobuf:"bytes,12,rep,name=conditions"`
 	// LabelSelector is spec.selector in string form, for the /scale subresource and HPAs.
 	// +optional
-	LabelSelector string `json:"labelSelector,omitempty"`
+	LabelSelector string `json:"labelSelector,omitempty" protobuf:"bytes,13,opt,name=labelSelector"`
 }
 
 // CloneSetConditionType is a kind of CloneSet condition.
@@ -227,21 +227,21 @@ const (
 // CloneSetCondition is one observation of a CloneSet's state.
 type CloneSetCondition struct {
 	// Type of the condition.
-	Type CloneSetConditionType `json:"type"`
+	Type CloneSetConditionType `json:"type" protobuf:"bytes,1,opt,name=type,casttype=CloneSetConditionType"`
 	// Status is True, False or Unknown.
-	Status corev1.ConditionStatus `json:"status"`
+	Status corev1.ConditionStatus `json:"status" protobuf:"bytes,2,opt,name=status,casttype=k8s.io/api/core/v1.ConditionStatus"`
 	// LastUpdateTime is when the condition was last updated.
 	// +optional
-	LastUpdateTime metav1.Time `json:"lastUpdateTime,omitempty"`
+	LastUpdateTime metav1.Time `json:"lastUpdateTime,omitempty" protobuf:"bytes,3,opt,name=lastUpdateTime"`
 	// LastTransitionTime is when the status last changed.
 	// +optional
-	LastTransitionTime metav1.Time `json:"lastTransitionTime,omitempty"`
+	LastTransitionTime metav1.Time `json:"lastTransitionTime,omitempty" protobuf:"bytes,4,opt,name=lastTransitionTime"`
 	// Reason is a machine-readable reason for the last transition.
 	// +optional
-	Reason string `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty" protobuf:"bytes,5,opt,name=reason"`
 	// Message is a human-readable explanation.
 	// +optional
-	Message string `json:"message,omitempty"`
+	Message string `json:"message,omitempty" protobuf:"bytes,6,opt,name=message"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
@@ -250,6 +250,6 @@ type CloneSetCondition struct {
 type CloneSetList struct {
 	metav1.TypeMeta `json:",inline"`
 	// +optional
-	metav1.ListMeta `json:"metadata,omitempty"`
-	Items           []CloneSet `json:"items"`
+	metav1.ListMeta `json:"metadata,omitempty" protobuf:"bytes,1,opt,name=metadata"`
+	Items           []CloneSet `json:"items" protobuf:"bytes,2,rep,name=items"`
 }

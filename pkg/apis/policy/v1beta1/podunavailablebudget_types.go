@@ -46,12 +46,12 @@ const (
 type PodUnavailableBudget struct {
 	metav1.TypeMeta `json:",inline"`
 	// +optional
-	metav1.ObjectMeta `json:"metadata,omitempty"`
+	metav1.ObjectMeta `json:"metadata,omitempty" protobuf:"bytes,1,opt,name=metadata"`
 
 	// +optional
-	Spec PodUnavailableBudgetSpec `json:"spec,omitempty"`
+	Spec PodUnavailableBudgetSpec `json:"spec,omitempty" protobuf:"bytes,2,opt,name=spec"`
 	// +optional
-	Status PodUnavailableBudgetStatus `json:"status,omitempty"`
+	Status PodUnavailableBudgetStatus `json:"status,omitempty" protobuf:"bytes,3,opt,name=status"`
 }
 
 // PodUnavailableBudgetSpec is the desired state of a PodUnavailableBudget.
@@ -59,49 +59,49 @@ type PodUnavailableBudgetSpec struct {
 	// Selector picks the guarded Pods by label. Exactly one of selector and
 	// targetRef is set, and neither changes after creation.
 	// +optional
-	Selector *metav1.LabelSelector `json:"selector,omitempty"`
+	Selector *metav1.LabelSelector `json:"selector,omitempty" protobuf:"bytes,1,opt,name=selector"`
 
 	// TargetReference picks the guarded Pods as those of one workload.
 	// +optional
-	TargetReference *TargetReference `json:"targetRef,omitempty"`
+	TargetReference *TargetReference `json:"targetRef,omitempty" protobuf:"bytes,2,opt,name=targetRef"`
 
 	// MaxUnavailable is how many of the Pods may be unavailable after a
 	// disruption. Exactly one of maxUnavailable and minAvailable is set.
 	// +optional
-	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
+	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty" protobuf:"bytes,3,opt,name=maxUnavailable"`
 
 	// MinAvailable is how many of the Pods must stay available after a disruption.
 	// +optional
-	MinAvailable *intstr.IntOrString `json:"minAvailable,omitempty"`
+	MinAvailable *intstr.IntOrString `json:"minAvailable,omitempty" protobuf:"bytes,4,opt,name=minAvailable"`
 
 	// ProtectOperations are the disruptions the budget guards. Empty means
 	// DELETE, UPDATE and EVICT (or what the legacy annotation lists).
 	// +optional
 	// +listType=atomic
-	ProtectOperations []PubOperation `json:"protectOperations,omitempty"`
+	ProtectOperations []PubOperation `json:"protectOperations,omitempty" protobuf:"bytes,5,rep,name=protectOperations,casttype=PubOperation"`
 
 	// ProtectTotalReplicas is the number of Pods the budget counts against,
 	// for Pods whose workload cannot say (no workload, or no scale
 	// subresource). At least 1.
 	// +optional
-	ProtectTotalReplicas *int32 `json:"protectTotalReplicas,omitempty"`
+	ProtectTotalReplicas *int32 `json:"protectTotalReplicas,omitempty" protobuf:"varint,6,opt,name=protectTotalReplicas"`
 
 	// IgnoredPodSelector picks Pods that are never guarded.
 	// +optional
-	IgnoredPodSelector *metav1.LabelSelector `json:"ignoredPodSelector,omitempty"`
+	IgnoredPodSelector *metav1.LabelSelector `json:"ignoredPodSelector,omitempty" protobuf:"bytes,7,opt,name=ignoredPodSelector"`
 }
 
 // TargetReference names a workload in the budget's namespace.
 type TargetReference struct {
 	// APIVersion of the workload.
 	// +optional
-	APIVersion string `json:"apiVersion,omitempty"`
+	APIVersion string `json:"apiVersion,omitempty" protobuf:"bytes,1,opt,name=apiVersion"`
 	// Kind of the workload.
 	// +optional
-	Kind string `json:"kind,omitempty"`
+	Kind string `json:"kind,omitempty" protobuf:"bytes,2,opt,name=kind"`
 	// Name of the workload.
 	// +optional
-	Name string `json:"name,omitempty"`
+	Name string `json:"name,omitempty" protobuf:"bytes,3,opt,name=name"`
 }
 
 // PodUnavailableBudgetStatus is the observed state of a PodUnavailableBudget.
@@ -109,29 +109,29 @@ type PodUnavailableBudgetStatus struct {
 	// ObservedGeneration is the generation the counts below were computed
 	// for; they mean nothing for any other.
 	// +optional
-	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	ObservedGeneration int64 `json:"observedGeneration,omitempty" protobuf:"varint,1,opt,name=observedGeneration"`
 
 	// DisruptedPods are Pods, by name, whose deletion or eviction was let
 	// through but that the controller has not yet seen go, with when.
 	// +optional
-	DisruptedPods map[string]metav1.Time `json:"disruptedPods,omitempty"`
+	DisruptedPods map[string]metav1.Time `json:"disruptedPods,omitempty" protobuf:"bytes,2,rep,name=disruptedPods"`
 
 	// UnavailablePods are Pods, by name, that were let through a disruptive
 	// update and have not yet become available again, with when.
 	// +optional
-	UnavailablePods map[string]metav1.Time `json:"unavailablePods,omitempty"`
+	UnavailablePods map[string]metav1.Time `json:"unavailablePods,omitempty" protobuf:"bytes,3,rep,name=unavailablePods"`
 
 	// UnavailableAllowed is how many more Pods may be disrupted now.
-	UnavailableAllowed int32 `json:"unavailableAllowed"`
+	UnavailableAllowed int32 `json:"unavailableAllowed" protobuf:"varint,4,opt,name=unavailableAllowed"`
 
 	// CurrentAvailable is how many of the Pods are available.
-	CurrentAvailable int32 `json:"currentAvailable"`
+	CurrentAvailable int32 `json:"currentAvailable" protobuf:"varint,5,opt,name=currentAvailable"`
 
 	// DesiredAvailable is how many of the Pods must stay available.
-	DesiredAvailable int32 `json:"desiredAvailable"`
+	DesiredAvailable int32 `json:"desiredAvailable" protobuf:"varint,6,opt,name=desiredAvailable"`
 
 	// TotalReplicas is how many Pods the budget counts against.
-	TotalReplicas int32 `json:"totalReplicas"`
+	TotalReplicas int32 `json:"totalReplicas" protobuf:"varint,7,opt,name=totalReplicas"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
@@ -140,6 +140,6 @@ type PodUnavailableBudgetStatus struct {
 type PodUnavailableBudgetList struct {
 	metav1.TypeMeta `json:",inline"`
 	// +optional
-	metav1.ListMeta `json:"metadata,omitempty"`
-	Items           []PodUnavailableBudget `json:"items"`
+	metav1.ListMeta `json:"metadata,omitempty" protobuf:"bytes,1,opt,name=metadata"`
+	Items           []PodUnavailableBudget `json:"items" protobuf:"bytes,2,rep,name=items"`
 }
