@@ -17,15 +17,15 @@ import (
 
 // TestRoundTripTypes fuzzes every internal object, converts it to each
 // served version, serializes, decodes (with defaulting) and converts back,
-// and requires the result to equal what it started from. Protobuf is not
-// served yet, so it is not part of the trip.
+// and requires the result to equal what it started from, in JSON and in
+// protobuf.
 func TestRoundTripTypes(t *testing.T) {
 	scheme := runtime.NewScheme()
 	Install(scheme)
 	codecs := serializer.NewCodecFactory(scheme)
 	funcs := fuzzer.MergeFuzzerFuncs(metafuzzer.Funcs, policyfuzzer.Funcs)
 	f := fuzzer.FuzzerFor(funcs, rand.NewSource(rand.Int63()), codecs)
-	roundtrip.RoundTripTypesWithoutProtobuf(t, scheme, codecs, f, nil)
+	roundtrip.RoundTripTypes(t, scheme, codecs, f, nil)
 }
 
 // TestCrossVersionRoundTrip writes random objects at each version, reads
