@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
@@ -75,7 +74,6 @@ func (c CompletedConfig) New() (*Server, error) {
 // installGroup serves the same storage at every version of group.
 func installGroup(server *genericapiserver.GenericAPIServer, group string, storage map[string]rest.Storage) error {
 	info := genericapiserver.NewDefaultAPIGroupInfo(group, Scheme, metav1.ParameterCodec, Codecs)
-	info.NegotiatedSerializer = withoutProtobuf{Codecs}
 	for _, gv := range Scheme.PrioritizedVersionsForGroup(group) {
 		info.VersionedResourcesStorageMap[gv.Version] = storage
 	}
@@ -148,22 +146,4 @@ func policyResources(optsGetter generic.RESTOptionsGetter) (map[string]rest.Stor
 	storage["podunavailablebudgets/status"] = pubs.Status
 
 	return storage, nil
-}
-
-// withoutProtobuf serves our resources in JSON and YAML only. The codec
-// factory would also offer protobuf, which our types do not implement yet:
-// a client preferring it (kube-controller-manager's namespace controller and
-// garbage collector do) would get an error instead of falling back to JSON.
-type withoutProtobuf struct {
-	runtime.NegotiatedSerializer
-}
-
-func (s withoutProtobuf) SupportedMediaTypes() []runtime.SerializerInfo {
-	var infos []runtime.SerializerInfo
-	for _, info := range s.NegotiatedSerializer.SupportedMediaTypes() {
-		if info.MediaType != runtime.ContentTypeProtobuf {
-			infos = append(infos, info)
-		}
-	}
-	return infos
 }

@@ -224,7 +224,7 @@ func containerNames(containers []corev1.Container) string {
 
 // TestMetadataClient lists and watches through the metadata client, which
 // asks for protobuf first, as kube-controller-manager's namespace controller
-// and garbage collector do: the server must answer in JSON instead.
+// and garbage collector do.
 func TestMetadataClient(t *testing.T) {
 	s := framework.Start(t, "")
 	ctx := context.Background()
