@@ -1,6 +1,8 @@
 package apiserver
 
 import (
+	"fmt"
+
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -49,5 +51,14 @@ var storageVersions = schema.GroupVersions{appsv1beta1.SchemeGroupVersion, polic
 // StorageVersions says which version each group is stored at.
 func StorageVersions() runtime.GroupVersioner { return storageVersions }
 
-// StorageCodec encodes objects for etcd at their storage versions.
-func StorageCodec() runtime.Codec { return Codecs.LegacyCodec(storageVersions...) }
+// StorageCodec encodes objects for etcd at their storage versions in
+// mediaType (protobuf, JSON or YAML; --storage-media-type). It decodes any of
+// the three, whichever an object was written in: objects an earlier version
+// stored as JSON stay readable and are rewritten in mediaType when updated.
+func StorageCodec(mediaType string) (runtime.Codec, error) {
+	info, ok := runtime.SerializerInfoForMediaType(Codecs.SupportedMediaTypes(), mediaType)
+	if !ok {
+		return nil, fmt.Errorf("no serializer for storage media type %q", mediaType)
+	}
+	return Codecs.CodecForVersions(info.Serializer, Codecs.UniversalDeserializer(), storageVersions, runtime.InternalGroupVersioner), nil
+}

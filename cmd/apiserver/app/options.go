@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/runtime"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 
@@ -47,13 +48,17 @@ type Options struct {
 // NewOptions returns the default options.
 func NewOptions() *Options {
 	o := &Options{
-		Recommended:        genericoptions.NewRecommendedOptions(etcdPathPrefix, apiserver.StorageCodec()),
+		Recommended:        genericoptions.NewRecommendedOptions(etcdPathPrefix, nil),
 		DataDir:            defaultDataDir(),
 		EtcdConnectTimeout: 20 * time.Second,
 		Out:                os.Stdout,
 		Controllers:        host.NewOptions(),
 	}
 	o.Recommended.Etcd.StorageConfig.EncodeVersioner = apiserver.StorageVersions()
+	// Objects are stored in protobuf, as kube-apiserver stores its own;
+	// --storage-media-type chooses another encoding (Config builds the
+	// storage codec from it). Any of them is read back.
+	o.Recommended.Etcd.DefaultStorageMediaType = runtime.ContentTypeProtobuf
 	o.Recommended.SecureServing.BindPort = defaultPort
 	return o
 }

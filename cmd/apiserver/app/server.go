@@ -149,6 +149,12 @@ func (o *Options) Config() (*apiserver.Config, error) {
 		return nil, fmt.Errorf("creating self-signed serving certificate: %w", err)
 	}
 
+	codec, err := apiserver.StorageCodec(o.Recommended.Etcd.DefaultStorageMediaType)
+	if err != nil {
+		return nil, fmt.Errorf("--storage-media-type: %w", err)
+	}
+	o.Recommended.Etcd.StorageConfig.Codec = codec
+
 	if err := o.Recommended.ApplyTo(serverConfig); err != nil {
 		if !o.Standalone {
 			return nil, fmt.Errorf("setting up delegation to the cluster's kube-apiserver (give --kubeconfig, run in a cluster, or use --standalone): %w", err)
