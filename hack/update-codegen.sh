@@ -115,8 +115,11 @@ for t in $(grep -ho '^type [A-Za-z0-9]*ApplyConfiguration struct' "${CLIENT_GO}/
     externals+=("k8s.io/api/core/v1.${t}:k8s.io/client-go/applyconfigurations/core/v1")
 done
 
+# The clientset asks for protobuf (falling back to JSON) unless its
+# rest.Config sets a ContentType, as client-go's own clientset does.
 kube::codegen::gen_client \
     --with-watch \
+    --prefers-protobuf \
     --with-applyconfig \
     --applyconfig-externals "$(IFS=,; echo "${externals[*]}")" \
     --applyconfig-openapi-schema <(go run "${MODULE}/pkg/generated/openapi/cmd/models-schema") \
