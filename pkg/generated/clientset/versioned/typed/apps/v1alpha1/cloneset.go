@@ -73,6 +73,7 @@ func newCloneSets(c *AppsV1alpha1Client, namespace string) *cloneSets {
 			namespace,
 			func() *appsv1alpha1.CloneSet { return &appsv1alpha1.CloneSet{} },
 			func() *appsv1alpha1.CloneSetList { return &appsv1alpha1.CloneSetList{} },
+			gentype.PrefersProtobuf[*appsv1alpha1.CloneSet](),
 		),
 	}
 }
@@ -81,6 +82,7 @@ func newCloneSets(c *AppsV1alpha1Client, namespace string) *cloneSets {
 func (c *cloneSets) GetScale(ctx context.Context, cloneSetName string, options v1.GetOptions) (result *autoscalingv1.Scale, err error) {
 	result = &autoscalingv1.Scale{}
 	err = c.GetClient().Get().
+		UseProtobufAsDefault().
 		Namespace(c.GetNamespace()).
 		Resource("clonesets").
 		Name(cloneSetName).
@@ -95,6 +97,7 @@ func (c *cloneSets) GetScale(ctx context.Context, cloneSetName string, options v
 func (c *cloneSets) UpdateScale(ctx context.Context, cloneSetName string, scale *autoscalingv1.Scale, opts v1.UpdateOptions) (result *autoscalingv1.Scale, err error) {
 	result = &autoscalingv1.Scale{}
 	err = c.GetClient().Put().
+		UseProtobufAsDefault().
 		Namespace(c.GetNamespace()).
 		Resource("clonesets").
 		Name(cloneSetName).

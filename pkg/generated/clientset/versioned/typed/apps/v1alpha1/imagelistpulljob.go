@@ -69,6 +69,7 @@ func newImageListPullJobs(c *AppsV1alpha1Client, namespace string) *imageListPul
 			namespace,
 			func() *appsv1alpha1.ImageListPullJob { return &appsv1alpha1.ImageListPullJob{} },
 			func() *appsv1alpha1.ImageListPullJobList { return &appsv1alpha1.ImageListPullJobList{} },
+			gentype.PrefersProtobuf[*appsv1alpha1.ImageListPullJob](),
 		),
 	}
 }

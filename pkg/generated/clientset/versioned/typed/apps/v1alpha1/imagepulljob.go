@@ -69,6 +69,7 @@ func newImagePullJobs(c *AppsV1alpha1Client, namespace string) *imagePullJobs {
 			namespace,
 			func() *appsv1alpha1.ImagePullJob { return &appsv1alpha1.ImagePullJob{} },
 			func() *appsv1alpha1.ImagePullJobList { return &appsv1alpha1.ImagePullJobList{} },
+			gentype.PrefersProtobuf[*appsv1alpha1.ImagePullJob](),
 		),
 	}
 }

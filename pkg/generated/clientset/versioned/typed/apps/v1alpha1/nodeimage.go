@@ -69,6 +69,7 @@ func newNodeImages(c *AppsV1alpha1Client) *nodeImages {
 			"",
 			func() *appsv1alpha1.NodeImage { return &appsv1alpha1.NodeImage{} },
 			func() *appsv1alpha1.NodeImageList { return &appsv1alpha1.NodeImageList{} },
+			gentype.PrefersProtobuf[*appsv1alpha1.NodeImage](),
 		),
 	}
 }

@@ -73,6 +73,7 @@ func newStatefulSets(c *AppsV1alpha1Client, namespace string) *statefulSets {
 			namespace,
 			func() *appsv1alpha1.StatefulSet { return &appsv1alpha1.StatefulSet{} },
 			func() *appsv1alpha1.StatefulSetList { return &appsv1alpha1.StatefulSetList{} },
+			gentype.PrefersProtobuf[*appsv1alpha1.StatefulSet](),
 		),
 	}
 }
@@ -81,6 +82,7 @@ func newStatefulSets(c *AppsV1alpha1Client, namespace string) *statefulSets {
 func (c *statefulSets) GetScale(ctx context.Context, statefulSetName string, options v1.GetOptions) (result *autoscalingv1.Scale, err error) {
 	result = &autoscalingv1.Scale{}
 	err = c.GetClient().Get().
+		UseProtobufAsDefault().
 		Namespace(c.GetNamespace()).
 		Resource("statefulsets").
 		Name(statefulSetName).
@@ -95,6 +97,7 @@ func (c *statefulSets) GetScale(ctx context.Context, statefulSetName string, opt
 func (c *statefulSets) UpdateScale(ctx context.Context, statefulSetName string, scale *autoscalingv1.Scale, opts v1.UpdateOptions) (result *autoscalingv1.Scale, err error) {
 	result = &autoscalingv1.Scale{}
 	err = c.GetClient().Put().
+		UseProtobufAsDefault().
 		Namespace(c.GetNamespace()).
 		Resource("statefulsets").
 		Name(statefulSetName).

@@ -69,6 +69,7 @@ func newWorkloadSpreads(c *AppsV1alpha1Client, namespace string) *workloadSpread
 			namespace,
 			func() *appsv1alpha1.WorkloadSpread { return &appsv1alpha1.WorkloadSpread{} },
 			func() *appsv1alpha1.WorkloadSpreadList { return &appsv1alpha1.WorkloadSpreadList{} },
+			gentype.PrefersProtobuf[*appsv1alpha1.WorkloadSpread](),
 		),
 	}
 }

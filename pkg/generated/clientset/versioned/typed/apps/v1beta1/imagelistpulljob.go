@@ -69,6 +69,7 @@ func newImageListPullJobs(c *AppsV1beta1Client, namespace string) *imageListPull
 			namespace,
 			func() *appsv1beta1.ImageListPullJob { return &appsv1beta1.ImageListPullJob{} },
 			func() *appsv1beta1.ImageListPullJobList { return &appsv1beta1.ImageListPullJobList{} },
+			gentype.PrefersProtobuf[*appsv1beta1.ImageListPullJob](),
 		),
 	}
 }

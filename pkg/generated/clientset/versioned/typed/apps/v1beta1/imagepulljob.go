@@ -69,6 +69,7 @@ func newImagePullJobs(c *AppsV1beta1Client, namespace string) *imagePullJobs {
 			namespace,
 			func() *appsv1beta1.ImagePullJob { return &appsv1beta1.ImagePullJob{} },
 			func() *appsv1beta1.ImagePullJobList { return &appsv1beta1.ImagePullJobList{} },
+			gentype.PrefersProtobuf[*appsv1beta1.ImagePullJob](),
 		),
 	}
 }

@@ -69,6 +69,7 @@ func newNodeImages(c *AppsV1beta1Client) *nodeImages {
 			"",
 			func() *appsv1beta1.NodeImage { return &appsv1beta1.NodeImage{} },
 			func() *appsv1beta1.NodeImageList { return &appsv1beta1.NodeImageList{} },
+			gentype.PrefersProtobuf[*appsv1beta1.NodeImage](),
 		),
 	}
 }

@@ -69,6 +69,7 @@ func newWorkloadSpreads(c *AppsV1beta1Client, namespace string) *workloadSpreads
 			namespace,
 			func() *appsv1beta1.WorkloadSpread { return &appsv1beta1.WorkloadSpread{} },
 			func() *appsv1beta1.WorkloadSpreadList { return &appsv1beta1.WorkloadSpreadList{} },
+			gentype.PrefersProtobuf[*appsv1beta1.WorkloadSpread](),
 		),
 	}
 }

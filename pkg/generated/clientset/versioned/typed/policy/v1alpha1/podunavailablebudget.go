@@ -69,6 +69,7 @@ func newPodUnavailableBudgets(c *PolicyV1alpha1Client, namespace string) *podUna
 			namespace,
 			func() *policyv1alpha1.PodUnavailableBudget { return &policyv1alpha1.PodUnavailableBudget{} },
 			func() *policyv1alpha1.PodUnavailableBudgetList { return &policyv1alpha1.PodUnavailableBudgetList{} },
+			gentype.PrefersProtobuf[*policyv1alpha1.PodUnavailableBudget](),
 		),
 	}
 }

@@ -69,6 +69,7 @@ func newPodUnavailableBudgets(c *PolicyV1beta1Client, namespace string) *podUnav
 			namespace,
 			func() *policyv1beta1.PodUnavailableBudget { return &policyv1beta1.PodUnavailableBudget{} },
 			func() *policyv1beta1.PodUnavailableBudgetList { return &policyv1beta1.PodUnavailableBudgetList{} },
+			gentype.PrefersProtobuf[*policyv1beta1.PodUnavailableBudget](),
 		),
 	}
 }
