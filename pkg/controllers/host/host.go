@@ -48,6 +48,10 @@ type Options struct {
 	// LeaseNamespace and LeaseName identify the Lease.
 	LeaseNamespace, LeaseName                 string
 	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
+	// Identity names this replica in the Lease; empty means
+	// <hostname>_<random UUID>. It must differ between replicas running at
+	// the same time.
+	Identity string
 }
 
 // NewOptions returns OpenKruise's defaults: Lease kruise-system/kruise-manager,
@@ -82,6 +86,9 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.LeaseDuration, "leader-election-lease-duration", o.LeaseDuration, "How long a Lease is held without renewal before another replica takes over.")
 	fs.DurationVar(&o.RenewDeadline, "leader-election-renew-deadline", o.RenewDeadline, "How long the leader keeps trying to renew before it gives up leading.")
 	fs.DurationVar(&o.RetryPeriod, "leader-election-retry-period", o.RetryPeriod, "How often replicas try to acquire or renew the Lease.")
+	fs.StringVar(&o.Identity, "leader-election-identity", o.Identity,
+		"This replica's name in the Lease (holderIdentity). Default: <hostname>_<random UUID>. "+
+			"Replicas running at the same time must have different identities.")
 }
 
 // Validate checks the options.
@@ -147,8 +154,11 @@ func Run(ctx context.Context, o *Options, kruiseConfig, kubeConfig *rest.Config)
 		return runControllers(ctx, o, enabled, kruiseConfig, kubeClient)
 	}
 
-	hostname, _ := os.Hostname()
-	identity := hostname + "_" + string(uuid.NewUUID())
+	identity := o.Identity
+	if identity == "" {
+		hostname, _ := os.Hostname()
+		identity = hostname + "_" + string(uuid.NewUUID())
+	}
 	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, o.LeaseNamespace, o.LeaseName,
 		kubeClient.CoreV1(), kubeClient.CoordinationV1(), resourcelock.ResourceLockConfig{
 			Identity:      identity,
