@@ -159,6 +159,15 @@ func Run(ctx context.Context, o *Options, kruiseConfig, kubeConfig *rest.Config)
 		hostname, _ := os.Hostname()
 		identity = hostname + "_" + string(uuid.NewUUID())
 	}
+	return elect(ctx, o, kubeClient, identity, func(ctx context.Context) error {
+		klog.InfoS("Leading: starting the embedded controllers", "identity", identity, "controllers", enabled)
+		return runControllers(ctx, o, enabled, kruiseConfig, kubeClient)
+	})
+}
+
+// elect campaigns for the Lease as identity until ctx ends and calls lead
+// while this replica holds it; lead must return once its context ends.
+func elect(ctx context.Context, o *Options, kubeClient kubernetes.Interface, identity string, lead func(context.Context) error) error {
 	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, o.LeaseNamespace, o.LeaseName,
 		kubeClient.CoreV1(), kubeClient.CoordinationV1(), resourcelock.ResourceLockConfig{
 			Identity:      identity,
@@ -182,8 +191,7 @@ func Run(ctx context.Context, o *Options, kruiseConfig, kubeConfig *rest.Config)
 			Callbacks: leaderelection.LeaderCallbacks{
 				OnStartedLeading: func(ctx context.Context) {
 					close(led)
-					klog.InfoS("Leading: starting the embedded controllers", "identity", identity, "controllers", enabled)
-					result <- runControllers(ctx, o, enabled, kruiseConfig, kubeClient)
+					result <- lead(ctx)
 				},
 				OnStoppedLeading: func() {
 					klog.InfoS("Stopped leading the embedded controllers", "identity", identity)
