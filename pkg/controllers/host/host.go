@@ -167,31 +167,56 @@ func Run(ctx context.Context, o *Options, kruiseConfig, kubeConfig *rest.Config)
 
 // elect campaigns for the Lease as identity until ctx ends and calls lead
 // while this replica holds it; lead must return once its context ends.
+//
+// The elector runs on a context of its own, which ends only after lead has
+// returned: with ReleaseOnCancel the elector gives the Lease up as soon as
+// its context ends, and if that were ctx, another replica could take the
+// Lease and start its controllers while this one's were still finishing
+// their reconciles (client-go asks for "all code guarded by this lease"
+// to have completed before the context is cancelled).
 func elect(ctx context.Context, o *Options, kubeClient kubernetes.Interface, identity string, lead func(context.Context) error) error {
+	// The elector records "stopped leading" after ctx has ended.
+	recorderCtx, stopRecorder := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRecorder()
 	lock, err := resourcelock.New(resourcelock.LeasesResourceLock, o.LeaseNamespace, o.LeaseName,
 		kubeClient.CoreV1(), kubeClient.CoordinationV1(), resourcelock.ResourceLockConfig{
 			Identity:      identity,
-			EventRecorder: newRecorder(ctx, kubeClient, "kruise-apiserver-leader-election"),
+			EventRecorder: newRecorder(recorderCtx, kubeClient, "kruise-apiserver-leader-election"),
 		})
 	if err != nil {
 		return err
 	}
 	for ctx.Err() == nil {
+		electorCtx, stopElector := context.WithCancel(context.WithoutCancel(ctx))
 		led := make(chan struct{})
-		result := make(chan error, 1)
+		stopped := make(chan struct{})
+		var leadErr error
 		elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
 			Lock:          lock,
 			LeaseDuration: o.LeaseDuration,
 			RenewDeadline: o.RenewDeadline,
 			RetryPeriod:   o.RetryPeriod,
-			// On SIGTERM the leader gives the Lease up at once, so another
-			// replica takes over without waiting for it to expire.
+			// On SIGTERM the leader gives the Lease up once its controllers
+			// have stopped, so another replica takes over without waiting
+			// for it to expire.
 			ReleaseOnCancel: true,
 			Name:            o.LeaseNamespace + "/" + o.LeaseName,
 			Callbacks: leaderelection.LeaderCallbacks{
-				OnStartedLeading: func(ctx context.Context) {
+				OnStartedLeading: func(leadingCtx context.Context) {
+					defer close(stopped)
 					close(led)
-					result <- lead(ctx)
+					// The controllers stop when leading ends (the Lease
+					// could not be renewed) or when ctx ends.
+					runCtx, cancel := context.WithCancel(leadingCtx)
+					defer cancel()
+					defer context.AfterFunc(ctx, cancel)()
+					// led is closed: from here on, the goroutine below waits
+					// for stopped before it stops the elector. If ctx ended
+					// before, it may not have: do not start.
+					if ctx.Err() != nil || runCtx.Err() != nil {
+						return
+					}
+					leadErr = lead(runCtx)
 				},
 				OnStoppedLeading: func() {
 					klog.InfoS("Stopped leading the embedded controllers", "identity", identity)
@@ -204,15 +229,33 @@ func elect(ctx context.Context, o *Options, kubeClient kubernetes.Interface, ide
 			},
 		})
 		if err != nil {
+			stopElector()
 			return err
 		}
-		elector.Run(ctx)
+		// When ctx ends, stop the elector (which then releases the Lease)
+		// once the controllers, if this replica leads, have returned.
+		go func() {
+			select {
+			case <-electorCtx.Done():
+				return
+			case <-ctx.Done():
+			}
+			select {
+			case <-led:
+				<-stopped
+			default:
+			}
+			stopElector()
+		}()
+		elector.Run(electorCtx)
+		stopElector()
 		// Run returns once leading ended (or ctx ended before this replica
 		// led); wait for the controllers to stop before campaigning again.
 		select {
 		case <-led:
-			if err := <-result; err != nil {
-				klog.ErrorS(err, "Embedded controllers failed")
+			<-stopped
+			if leadErr != nil {
+				klog.ErrorS(leadErr, "Embedded controllers failed")
 			}
 		default:
 		}
