@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # The whole aggregated setup on this machine, loopback only: etcd,
 # kube-apiserver, kube-controller-manager and kruise-apiserver in delegated
-# mode behind APIServices (artifacts/base/apiservices.yaml); with --node, also
-# a real node so that Pods run: containerd, kubelet and a registry with
-# images built here, in their own network and mount namespace joined to the
-# host by a veth pair, and kube-scheduler (needs root and
-# hack/install-node-deps.sh).
+# mode behind APIServices (artifacts/base/apiservices.yaml): two replicas by
+# default, sharing an etcd of their own (kruise-etcd) behind a local
+# balancer, the one holding the Lease kruise-system/kruise-manager running
+# the controllers; with --node, also a real node so that Pods run:
+# containerd, kubelet and a registry with images built here, in their own
+# network and mount namespace joined to the host by a veth pair, and
+# kube-scheduler (needs root and hack/install-node-deps.sh).
 #
-#   hack/local-up.sh [--node]      run in the foreground; Ctrl-C stops everything
-#   hack/local-up.sh [--node] -d   start detached, return when every APIService is Available
-#                                  (and the node Ready)
+#   hack/local-up.sh [--node] [--kruise-replicas N]      run in the foreground; Ctrl-C stops everything
+#   hack/local-up.sh [--node] [--kruise-replicas N] -d   start detached, return when every replica is
+#                                                        ready, every APIService Available (and the node Ready)
 #   hack/local-up.sh down          stop it, and remove what its node left on the host
 #   hack/local-up.sh check         list traces of a node on the host (fails if any)
 #
-# State, logs and the admin kubeconfig are in _output/local.
+# State, logs (kruise-apiserver-0.log, kruise-apiserver-1.log, ...) and the
+# admin kubeconfig are in _output/local.
 set -o errexit
 set -o nounset
 set -o pipefail

@@ -43,6 +43,7 @@ func run() error {
 	flags.BoolVar(&detach, "d", false, "start detached and return once everything is ready")
 	flags.BoolVar(&opts.Node, "node", false, "also run a real node (containerd, kubelet, registry, kube-scheduler); needs root")
 	flags.StringVar(&opts.ImagesDir, "images-dir", "hack/images", "the repository's hack/images (the node's images)")
+	flags.IntVar(&opts.KruiseReplicas, "kruise-replicas", localup.DefaultKruiseReplicas, "kruise-apiserver replicas (sharing one etcd, behind a balancer; the Lease holder runs the controllers)")
 	if err := flags.Parse(os.Args[1:]); err != nil {
 		return err
 	}
@@ -67,6 +68,9 @@ func run() error {
 	}
 	if opts.KubeBinDir == "" {
 		return errors.New("--kube-bin-dir is required")
+	}
+	if opts.KruiseReplicas < 1 {
+		return errors.New("--kruise-replicas must be at least 1")
 	}
 	for _, p := range []*string{&opts.KubeBinDir, &opts.KruiseBinary, &opts.ArtifactsDir, &opts.ImagesDir} {
 		if *p, err = filepath.Abs(*p); err != nil {
@@ -113,6 +117,10 @@ func foreground(opts localup.Options, pidFile, readyFile string) error {
 	}
 	ticker := time.NewTicker(time.Second)
 	defer ticker.Stop()
+	running := map[string]bool{}
+	for _, r := range cluster.KruiseReplicas() {
+		running[r.Name] = r.Running
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -122,16 +130,30 @@ func foreground(opts localup.Options, pidFile, readyFile string) error {
 			if err := cluster.Exited(); err != nil {
 				return err
 			}
+			// A replica that died is left down; the others serve.
+			for _, r := range cluster.KruiseReplicas() {
+				if running[r.Name] && !r.Running {
+					fmt.Printf("local-up: %s exited; the other replicas serve (log: %s)\n", r.Name, r.LogPath)
+				}
+				running[r.Name] = r.Running
+			}
 		}
 	}
 }
 
 func printUsage(c *localup.Cluster) {
-	fmt.Printf(`local-up: ready. kube-apiserver serves apps.kruise.io and policy.kruise.io through kruise-apiserver.
+	replicas := c.KruiseReplicas()
+	var names []string
+	for _, r := range replicas {
+		names = append(names, fmt.Sprintf("%s (127.0.0.1:%d)", r.Name, r.Port))
+	}
+	fmt.Printf(`local-up: ready. kube-apiserver serves apps.kruise.io and policy.kruise.io through kruise-apiserver:
+%d replicas, %s, behind 127.0.0.1:%d; the one holding the Lease runs the controllers.
   export KUBECONFIG=%s
   kubectl get apiservices | grep kruise
   kubectl get clonesets -A
-`, c.Kubeconfig)
+  kubectl -n kruise-system get lease kruise-manager   # which replica leads
+`, len(replicas), strings.Join(names, ", "), c.Ports()[localup.KruiseAPIServer], c.Kubeconfig)
 	if ip := c.NodeIP(); ip != "" {
 		fmt.Printf(`Node %s (InternalIP %s, pods in %s) runs pods; images in its registry %s:
   %s

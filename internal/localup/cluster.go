@@ -1,6 +1,8 @@
 // Package localup runs the whole aggregated setup on one machine, loopback
 // only: etcd, kube-apiserver, kube-controller-manager and kruise-apiserver
-// in delegated mode behind APIServices, with their PKI; and, with
+// in delegated mode behind APIServices — several replicas sharing their own
+// etcd behind a balancer, as in a cluster (see kruise.go) — with their PKI;
+// and, with
 // Options.Node, a real node (containerd, kubelet, a registry with images
 // built here) in its own namespaces, and kube-scheduler (see node.go).
 // hack/local-up.sh and the e2e suite use it.
@@ -14,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,8 +33,9 @@ import (
 
 // Options says where things are.
 type Options struct {
-	// Dir holds the state: pki/, etcd/, kruise/ (kruise-apiserver's data
-	// dir and embedded etcd), logs/ and the admin kubeconfig.
+	// Dir holds the state: pki/, etcd/ (the cluster's), kruise-etcd/ (the
+	// one the kruise-apiserver replicas share), kruise/<replica>/ (their
+	// data dirs), logs/ and the admin kubeconfig.
 	Dir string
 	// KubeBinDir has kube-apiserver, kube-controller-manager and etcd
 	// (hack/build-kube-binaries.sh).
@@ -53,14 +57,28 @@ type Options struct {
 	// ImagesDir is the repository's hack/images (pause, testapp), built
 	// into the node's images; required with Node.
 	ImagesDir string
+
+	// KruiseReplicas is how many kruise-apiserver processes run, sharing
+	// one etcd of their own and reached by kube-apiserver through a
+	// balancer; their embedded controllers run on the one holding the
+	// Lease. 0 means DefaultKruiseReplicas.
+	KruiseReplicas int
 }
+
+// DefaultKruiseReplicas is as many replicas as artifacts/'s Deployment.
+const DefaultKruiseReplicas = 2
 
 // Cluster is a running local control plane.
 type Cluster struct {
 	opts  Options
 	certs *certs
 
-	etcdPort, apiserverPort, kruisePort int
+	etcdPort, apiserverPort int
+	// kruisePort is the balancer's, the APIServices' port; kruiseEtcdPort
+	// the replicas' etcd's.
+	kruisePort, kruiseEtcdPort int
+	kruise                     []*kruiseReplica
+	kruiseBalancer             *forwarder
 
 	// Kubeconfig is the admin kubeconfig (system:masters).
 	Kubeconfig string
@@ -84,7 +102,12 @@ const (
 	Etcd                  = "etcd"
 	KubeAPIServer         = "kube-apiserver"
 	KubeControllerManager = "kube-controller-manager"
-	KruiseAPIServer       = "kruise-apiserver"
+	// KruiseAPIServer names the replicas together: LogTail gives the tail
+	// of each one's log, LogPath replica 0's, Ports the balancer's port.
+	// The replicas are kruise-apiserver-0, -1, ... (KruiseReplicaName).
+	KruiseAPIServer = "kruise-apiserver"
+	// KruiseEtcd is the etcd the kruise-apiserver replicas share.
+	KruiseEtcd = "kruise-etcd"
 )
 
 // Up starts everything and returns once every APIService of ours is
@@ -93,13 +116,19 @@ func Up(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if opts.Progress == nil {
 		opts.Progress = io.Discard
 	}
+	if opts.KruiseReplicas == 0 {
+		opts.KruiseReplicas = DefaultKruiseReplicas
+	}
+	if opts.KruiseReplicas < 0 {
+		return nil, fmt.Errorf("KruiseReplicas is %d", opts.KruiseReplicas)
+	}
 	c := &Cluster{opts: opts, procs: map[string]*process{}, Kubeconfig: filepath.Join(opts.Dir, "kubeconfig")}
 	defer func() {
 		if err != nil {
 			c.Down()
 		}
 	}()
-	for _, sub := range []string{"logs", "etcd", "kruise"} {
+	for _, sub := range []string{"logs", "etcd", "kruise-etcd", "kruise"} {
 		if err := os.MkdirAll(filepath.Join(opts.Dir, sub), 0o700); err != nil {
 			return nil, err
 		}
@@ -108,15 +137,22 @@ func Up(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if c.certs, err = ensureCerts(filepath.Join(opts.Dir, "pki")); err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(4)
+	ports, err := freePorts(6 + opts.KruiseReplicas)
 	if err != nil {
 		return nil, err
 	}
-	c.etcdPort, c.apiserverPort, c.kruisePort = ports[0], ports[1], ports[2]
-	etcdPeerPort := ports[3]
+	c.etcdPort, c.apiserverPort, c.kruisePort, c.kruiseEtcdPort = ports[0], ports[1], ports[2], ports[3]
+	etcdPeerPort, kruiseEtcdPeerPort := ports[4], ports[5]
+	for i, port := range ports[6:] {
+		c.kruise = append(c.kruise, &kruiseReplica{index: i, name: KruiseReplicaName(i), port: port})
+	}
 
 	c.step("etcd on 127.0.0.1:%d", c.etcdPort)
-	if err := c.startEtcd(ctx, etcdPeerPort); err != nil {
+	if err := c.startEtcd(ctx, Etcd, filepath.Join(opts.Dir, "etcd"), c.etcdPort, etcdPeerPort); err != nil {
+		return nil, err
+	}
+	c.step("kruise-etcd (kruise-apiserver's own) on 127.0.0.1:%d", c.kruiseEtcdPort)
+	if err := c.startEtcd(ctx, KruiseEtcd, filepath.Join(opts.Dir, "kruise-etcd"), c.kruiseEtcdPort, kruiseEtcdPeerPort); err != nil {
 		return nil, err
 	}
 	c.step("kube-apiserver on https://127.0.0.1:%d", c.apiserverPort)
@@ -131,7 +167,14 @@ func Up(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err := c.applyArtifacts(ctx); err != nil {
 		return nil, err
 	}
-	c.step("kruise-apiserver on https://127.0.0.1:%d", c.kruisePort)
+	var replicaPorts []string
+	for _, r := range c.kruise {
+		replicaPorts = append(replicaPorts, strconv.Itoa(r.port))
+	}
+	c.step("kruise-apiserver: %d replicas on 127.0.0.1 ports %s, balanced at https://127.0.0.1:%d", len(c.kruise), strings.Join(replicaPorts, ", "), c.kruisePort)
+	if err := c.startKruiseBalancer(); err != nil {
+		return nil, err
+	}
 	if err := c.StartKruise(ctx); err != nil {
 		return nil, err
 	}
@@ -179,11 +222,13 @@ func waitFor(ctx context.Context, p *process, what string, timeout time.Duration
 	return err
 }
 
-func (c *Cluster) startEtcd(ctx context.Context, peerPort int) error {
-	client := fmt.Sprintf("http://127.0.0.1:%d", c.etcdPort)
+// startEtcd starts a single-member etcd (plain HTTP on loopback) named
+// name with its data in dataDir.
+func (c *Cluster) startEtcd(ctx context.Context, name, dataDir string, clientPort, peerPort int) error {
+	client := fmt.Sprintf("http://127.0.0.1:%d", clientPort)
 	peer := fmt.Sprintf("http://127.0.0.1:%d", peerPort)
-	p, err := c.start(Etcd, filepath.Join(c.opts.KubeBinDir, "etcd"),
-		"--name=local", "--data-dir="+filepath.Join(c.opts.Dir, "etcd"),
+	p, err := c.start(name, filepath.Join(c.opts.KubeBinDir, "etcd"),
+		"--name=local", "--data-dir="+dataDir,
 		"--listen-client-urls="+client, "--advertise-client-urls="+client,
 		"--listen-peer-urls="+peer, "--initial-advertise-peer-urls="+peer,
 		"--initial-cluster=local="+peer, "--log-level=warn",
@@ -191,7 +236,7 @@ func (c *Cluster) startEtcd(ctx context.Context, peerPort int) error {
 	if err != nil {
 		return err
 	}
-	return waitFor(ctx, p, "etcd", time.Minute, func(ctx context.Context) error {
+	return waitFor(ctx, p, name, time.Minute, func(ctx context.Context) error {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, client+"/health", nil)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -300,43 +345,27 @@ func (c *Cluster) startControllerManager() error {
 	return err
 }
 
-// StartKruise starts (or restarts) kruise-apiserver in delegated mode and
-// waits until kube-apiserver reports every APIService of ours Available.
-func (c *Cluster) StartKruise(ctx context.Context) error {
-	kubeconfig := filepath.Join(c.opts.Dir, "kruise-apiserver.kubeconfig")
-	if err := c.writeKubeconfig(kubeconfig, c.certs.kruiseClient, false); err != nil {
-		return err
-	}
-	p, err := c.start(KruiseAPIServer, c.opts.KruiseBinary,
-		"--kubeconfig="+kubeconfig,
-		"--authentication-kubeconfig="+kubeconfig, "--authorization-kubeconfig="+kubeconfig,
-		"--bind-address=127.0.0.1", fmt.Sprintf("--secure-port=%d", c.kruisePort),
-		"--tls-cert-file="+c.certs.certPath(c.certs.kruiseServing), "--tls-private-key-file="+c.certs.keyPath(c.certs.kruiseServing),
-		"--data-dir="+filepath.Join(c.opts.Dir, "kruise"),
-	)
-	if err != nil {
-		return err
-	}
-	return waitFor(ctx, p, "kruise-apiserver APIServices", 2*time.Minute, c.apiServicesAvailable)
-}
-
-// StopKruise stops kruise-apiserver (and its embedded etcd), leaving the
-// rest running: the APIServices then become unavailable.
-func (c *Cluster) StopKruise() {
-	c.mu.Lock()
-	p := c.procs[KruiseAPIServer]
-	c.mu.Unlock()
-	if p != nil {
-		p.stop(time.Minute)
-	}
-}
-
 // Down stops everything: the node first (undoing what it changed on the
-// host), then kruise-apiserver and the control plane. The error says what
-// of the node could not be undone.
+// host), then kube-controller-manager, the kruise-apiserver replicas, their
+// balancer and etcd, and the rest of the control plane. The error says
+// what of the node could not be undone.
+//
+// kube-controller-manager goes before the replicas: its watches of our
+// resources, proxied by kube-apiserver, would keep a stopping replica
+// busy for its whole shutdown timeout (a minute).
 func (c *Cluster) Down() error {
 	err := c.stopNode()
-	for _, name := range []string{KruiseAPIServer, KubeControllerManager, KubeAPIServer, Etcd} {
+	c.mu.Lock()
+	kcm := c.procs[KubeControllerManager]
+	c.mu.Unlock()
+	if kcm != nil {
+		kcm.stop(time.Minute)
+	}
+	c.StopKruise()
+	if c.kruiseBalancer != nil {
+		c.kruiseBalancer.Close()
+	}
+	for _, name := range []string{KruiseEtcd, KubeAPIServer, Etcd} {
 		c.mu.Lock()
 		p := c.procs[name]
 		c.mu.Unlock()
@@ -348,25 +377,49 @@ func (c *Cluster) Down() error {
 }
 
 // Exited returns an error describing the first component that died, or
-// nil while all run.
+// nil while all run or were stopped on purpose (like a kruise-apiserver
+// replica a test stopped). A kruise-apiserver replica that died counts only
+// once none runs: the others serve, as in a cluster.
 func (c *Cluster) Exited() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, p := range c.procs {
-		if !p.running() {
-			return p.exitError()
+	replicas := map[string]bool{}
+	kruiseRunning := false
+	for _, r := range c.kruise {
+		replicas[r.name] = true
+		if p := c.procs[r.name]; p != nil && p.running() {
+			kruiseRunning = true
 		}
+	}
+	for name, p := range c.procs {
+		if p.running() || p.stopped.Load() || (replicas[name] && kruiseRunning) {
+			continue
+		}
+		return p.exitError()
 	}
 	return nil
 }
 
-// LogTail returns the last lines of a component's log.
+// LogTail returns the last lines of a component's log; for
+// KruiseAPIServer, the last lines of each replica's log, each under a
+// header naming the replica.
 func (c *Cluster) LogTail(component string, lines int) string {
-	return tailFile(filepath.Join(c.logDir(), component+".log"), lines)
+	if component == KruiseAPIServer {
+		var parts []string
+		for _, r := range c.kruise {
+			parts = append(parts, fmt.Sprintf("--- %s.log:\n%s", r.name, tailFile(c.LogPath(r.name), lines)))
+		}
+		return strings.Join(parts, "\n")
+	}
+	return tailFile(c.LogPath(component), lines)
 }
 
-// LogPath is the log file of a component.
+// LogPath is the log file of a component (of replica 0 for
+// KruiseAPIServer).
 func (c *Cluster) LogPath(component string) string {
+	if component == KruiseAPIServer {
+		component = KruiseReplicaName(0)
+	}
 	return filepath.Join(c.logDir(), component+".log")
 }
 
@@ -470,9 +523,15 @@ func freePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// Ports are the ports the components listen on.
+// Ports are the ports the components listen on: KruiseAPIServer is the
+// balancer in front of the replicas (the APIServices' port), each replica
+// (KruiseReplicaName) has its own.
 func (c *Cluster) Ports() map[string]int {
-	return map[string]int{Etcd: c.etcdPort, KubeAPIServer: c.apiserverPort, KruiseAPIServer: c.kruisePort}
+	ports := map[string]int{Etcd: c.etcdPort, KubeAPIServer: c.apiserverPort, KruiseAPIServer: c.kruisePort, KruiseEtcd: c.kruiseEtcdPort}
+	for _, r := range c.kruise {
+		ports[r.name] = r.port
+	}
+	return ports
 }
 
 // NodeIP is the node's IP (the kubelet's InternalIP), empty without a node.

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -19,6 +20,9 @@ type process struct {
 	cmd     *exec.Cmd
 	done    chan struct{}
 	err     error
+	// stopped says the process was stopped or killed on purpose (stop,
+	// kill), so its exit is not a failure.
+	stopped atomic.Bool
 }
 
 // startProcess runs binary with args, its output appended to
@@ -70,6 +74,7 @@ func (p *process) running() bool {
 // stop sends SIGTERM, waits up to grace for the process to exit, then
 // kills it.
 func (p *process) stop(grace time.Duration) {
+	p.stopped.Store(true)
 	if !p.running() {
 		return
 	}
@@ -80,6 +85,16 @@ func (p *process) stop(grace time.Duration) {
 		_ = p.cmd.Process.Kill()
 		<-p.done
 	}
+}
+
+// kill sends SIGKILL and waits for the process to exit.
+func (p *process) kill() {
+	p.stopped.Store(true)
+	if !p.running() {
+		return
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.done
 }
 
 // exitError says how the process ended, with the tail of its log, for
