@@ -159,7 +159,15 @@ func Run(ctx context.Context, o *Options, kruiseConfig, kubeConfig *rest.Config)
 		hostname, _ := os.Hostname()
 		identity = hostname + "_" + string(uuid.NewUUID())
 	}
-	return elect(ctx, o, kubeClient, identity, func(ctx context.Context) error {
+	// The Lease has a client of its own, as in kube-controller-manager:
+	// sharing the controllers' client-side rate limiter, a renewal would
+	// queue behind their requests when they are busy, and a leader could
+	// miss its renew deadline because of its own controllers.
+	electionClient, err := kubernetes.NewForConfig(rest.AddUserAgent(rest.CopyConfig(kubeConfig), "kruise-apiserver-leader-election"))
+	if err != nil {
+		return err
+	}
+	return elect(ctx, o, electionClient, identity, func(ctx context.Context) error {
 		klog.InfoS("Leading: starting the embedded controllers", "identity", identity, "controllers", enabled)
 		return runControllers(ctx, o, enabled, kruiseConfig, kubeClient)
 	})
