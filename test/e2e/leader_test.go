@@ -388,11 +388,14 @@ func TestLeaderFailoverMidRollout(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	// The killed leader renewed at most a retry period before it died; the
-	// others take over once leaseDuration has passed since they saw that
-	// renewal, at their next try (every retryPeriod, jittered up to 2.2x).
+	// The killed leader renewed at most a retry period before it died (it
+	// renews every retryPeriod). A follower counts the lease duration from
+	// when it saw that renewal, at one of its tries (every retryPeriod,
+	// jittered up to 2.2x), so up to one try after it; and it takes the
+	// Lease at its first try once the duration has passed.
+	try := time.Duration(2.2 * float64(leaderElection.RetryPeriod))
 	earliest := leaderElection.LeaseDuration - leaderElection.RetryPeriod - time.Second
-	latest := leaderElection.LeaseDuration + time.Duration(2.2*float64(leaderElection.RetryPeriod)) + 2*time.Second
+	latest := leaderElection.LeaseDuration + 2*try + 2*time.Second
 	t.Logf("%s took the Lease %.1fs after %s was killed (lease duration %s, retry period %s; expected between %s and %s)",
 		newLease.Holder, takeover.Seconds(), lease.Holder, leaderElection.LeaseDuration, leaderElection.RetryPeriod, earliest, latest)
 	if takeover < earliest || takeover > latest {
