@@ -15,8 +15,10 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/embeddedetcd"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/generated/clientset/versioned"
 	"github.com/kruise-apiserver/kruise-apiserver/test/integration/framework"
 )
 
@@ -179,4 +181,78 @@ func freePort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestSIGTERMEndsWatches: a stopping server ends its open watches at once
+// (their clients re-watch through another replica) and exits well before
+// the HTTP server's 60 s shutdown timeout, which open watches would
+// otherwise hold it for.
+func TestSIGTERMEndsWatches(t *testing.T) {
+	dataDir := t.TempDir()
+	port := freePort(t)
+	cmd := exec.Command(kruiseAPIServerBinary(t), "--standalone", "--data-dir", dataDir, "--secure-port", strconv.Itoa(port))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill() }()
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	kubeconfig := filepath.Join(dataDir, "kubeconfig")
+	var clients versioned.Interface
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		config, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+		if err == nil {
+			clients, err = versioned.NewForConfig(config)
+		}
+		if err == nil {
+			_, err = clients.AppsV1beta1().CloneSets(testNamespace).List(context.Background(), metav1.ListOptions{})
+		}
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server not serving within 60s: %v; stderr:\n%s", err, stderr.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	watch, err := clients.AppsV1beta1().CloneSets(testNamespace).Watch(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watch.Stop()
+
+	stopped := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-drain(watch.ResultChan()):
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the watch was still open 30s after SIGTERM")
+	}
+	t.Logf("watch ended %.1fs after SIGTERM", time.Since(stopped).Seconds())
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v; stderr:\n%s", err, stderr.String())
+		}
+		t.Logf("exited %.1fs after SIGTERM", time.Since(stopped).Seconds())
+	case <-time.After(40 * time.Second):
+		t.Fatalf("still running 40s after SIGTERM with a watch open (the 60s shutdown timeout?)")
+	}
+}
+
+// drain returns a channel closed once events is closed.
+func drain[T any](events <-chan T) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		for range events {
+		}
+		close(done)
+	}()
+	return done
 }

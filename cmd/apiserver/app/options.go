@@ -41,6 +41,9 @@ type Options struct {
 	Out io.Writer
 	// Controllers configures the embedded controllers (never run with --standalone).
 	Controllers *host.Options
+	// ShutdownWatchTerminationGracePeriod bounds how long a stopping server
+	// waits for its watches to end once it has told them to.
+	ShutdownWatchTerminationGracePeriod time.Duration
 
 	bindAddressSet bool
 }
@@ -53,6 +56,12 @@ func NewOptions() *Options {
 		EtcdConnectTimeout: 20 * time.Second,
 		Out:                os.Stdout,
 		Controllers:        host.NewOptions(),
+		// Positive, unlike k8s.io/apiserver's default: a replica's watches
+		// (kube-apiserver proxies everyone's, the garbage collector's among
+		// them) then end when it stops and their clients re-watch through
+		// another replica, instead of holding the HTTP server for its whole
+		// 60 s shutdown timeout.
+		ShutdownWatchTerminationGracePeriod: 10 * time.Second,
 	}
 	o.Recommended.Etcd.StorageConfig.EncodeVersioner = apiserver.StorageVersions()
 	// Objects are stored in protobuf, as kube-apiserver stores its own;
@@ -85,6 +94,9 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 			"Binds to 127.0.0.1 unless --bind-address is given. Without it the server delegates authentication and authorization to the cluster's kube-apiserver.")
 	fs.DurationVar(&o.EtcdConnectTimeout, "etcd-connect-timeout", o.EtcdConnectTimeout,
 		"How long to wait at start for the etcd given by --etcd-servers before giving up.")
+	fs.DurationVar(&o.ShutdownWatchTerminationGracePeriod, "shutdown-watch-termination-grace-period", o.ShutdownWatchTerminationGracePeriod,
+		"On SIGTERM, active watches are ended and the server waits at most this long for them to drain before it stops. "+
+			"0 leaves watches open until the HTTP server's shutdown timeout (60s) cuts them.")
 	o.Controllers.AddFlags(fs)
 	o.Recommended.AddFlags(fs)
 }
@@ -129,6 +141,9 @@ func (o *Options) Validate() error {
 	var errs []error
 	if o.EtcdConnectTimeout <= 0 {
 		errs = append(errs, errors.New("--etcd-connect-timeout must be positive"))
+	}
+	if o.ShutdownWatchTerminationGracePeriod < 0 {
+		errs = append(errs, errors.New("--shutdown-watch-termination-grace-period must not be negative"))
 	}
 	r := o.Recommended
 	if !o.Standalone && r.CoreAPI != nil && r.CoreAPI.CoreAPIKubeconfigPath == "" &&
