@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,15 +26,15 @@ func main() {
 }
 
 func run() error {
-	quick := flag.Bool("quick", false, "a small run (1,000 CloneSets, 2s phases) for CI")
+	quick := flag.Bool("quick", false, "a small run (1,000 CloneSets, 1s phases) for CI")
 	objects := flag.Int("objects", 0, "CloneSets stored in each of ours and the CRD (default 10000, 1000 with --quick)")
-	duration := flag.Duration("duration", 0, "length of each timed phase (default 10s, 2s with --quick)")
+	duration := flag.Duration("duration", 0, "length of each timed phase (default 10s, 1s with --quick)")
 	dir := flag.String("dir", "_output/bench", "state directory of the local control plane (emptied first)")
 	kubeBinDir := flag.String("kube-bin-dir", "", "directory with kube-apiserver, kube-controller-manager and etcd")
 	kruiseBinary := flag.String("kruise-binary", "_output/bin/kruise-apiserver", "the kruise-apiserver binary")
 	artifacts := flag.String("artifacts", "artifacts", "the repository's artifacts/")
 	crd := flag.String("crd", "test/bench/testdata/apps.kruise-crd.io_clonesets.yaml", "OpenKruise's CloneSet CRD, its group renamed")
-	profile := flag.String("profile", "", "phase during which to take CPU profiles of both API servers (ours through kube-apiserver): create-8, create-32, get-8, get-32, list-<n>-<json|protobuf|table>, update-8, update-32, watch-8, watch-32, delete-8, delete-32")
+	profile := flag.String("profile", "", "comma-separated phases during which to take CPU profiles of both API servers (ours through kube-apiserver): create-8, create-32, get-8, get-32, list-<n>-<json|protobuf|table>, update-8, update-32, watch-8, watch-32, delete-8, delete-32; heap for heap profiles with the CloneSets stored")
 	profileDir := flag.String("profile-dir", "_output/bench-profiles", "where --profile writes <server>-<phase>.pprof")
 	flag.Parse()
 	if *kubeBinDir == "" {
@@ -58,8 +59,9 @@ func run() error {
 		*p = abs
 	}
 	cfg.Dir, cfg.KubeBinDir, cfg.KruiseBinary, cfg.ArtifactsDir, cfg.CRDManifest = *dir, *kubeBinDir, *kruiseBinary, *artifacts, *crd
-	cfg.ProfilePhase, cfg.ProfileDir = *profile, *profileDir
-	if cfg.ProfilePhase != "" {
+	cfg.ProfileDir = *profileDir
+	if *profile != "" {
+		cfg.ProfilePhases = strings.Split(*profile, ",")
 		if err := os.MkdirAll(cfg.ProfileDir, 0o755); err != nil {
 			return err
 		}

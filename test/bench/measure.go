@@ -4,10 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"encoding/binary"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -102,6 +103,16 @@ func (b *bench) memory(ctx context.Context) (map[string]memSample, error) {
 		target *Target
 	}{{"kube-apiserver", b.procs.kube, b.agg}, {"kruise-apiserver", b.procs.kruiseDirect, b.direct}} {
 		var heap int64
+		if b.profiled("heap") {
+			path := filepath.Join(b.cfg.ProfileDir, fmt.Sprintf("%s-heap.pprof", s.name))
+			data, _, err := s.target.do(ctx, http.MethodGet, s.target.Base+"/debug/pprof/heap?gc=1", nil, "", "*/*", false)
+			if err == nil {
+				err = os.WriteFile(path, data, 0o644)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
 		for i := 0; i < 2; i++ { // twice: the second GC frees what finalizers kept
 			if _, _, err := s.target.do(ctx, http.MethodGet, s.target.Base+"/debug/pprof/heap?gc=1", nil, "", "*/*", true); err != nil {
 				return nil, fmt.Errorf("%s /debug/pprof/heap: %w", s.name, err)
