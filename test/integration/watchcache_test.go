@@ -8,9 +8,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
 
 	appsv1beta1 "github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps/v1beta1"
@@ -107,10 +109,40 @@ func TestListsServedFromWatchCache(t *testing.T) {
 	}
 }
 
+// TestEveryResourceHasAWatchCache: a LIST of each of our resources is
+// answered by its watch cache.
+func TestEveryResourceHasAWatchCache(t *testing.T) {
+	s := framework.Start(t, "")
+	rc := s.Discovery(t).RESTClient()
+	for _, r := range []struct{ group, resource string }{
+		{"apps.kruise.io", "clonesets"}, {"apps.kruise.io", "statefulsets"}, {"apps.kruise.io", "workloadspreads"},
+		{"apps.kruise.io", "imagepulljobs"}, {"apps.kruise.io", "imagelistpulljobs"}, {"apps.kruise.io", "nodeimages"},
+		{"policy.kruise.io", "podunavailablebudgets"},
+	} {
+		// The cache may still be filling just after the start; a LIST
+		// then goes to etcd.
+		err := wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+			before := cacheCountersFor(t, s, r.resource)
+			if err := rc.Get().AbsPath("/apis", r.group, "v1beta1", r.resource).Do(ctx).Error(); err != nil {
+				return false, err
+			}
+			return cacheCountersFor(t, s, r.resource).cacheLists > before.cacheLists, nil
+		})
+		if err != nil {
+			t.Errorf("%s.%s: LIST not served from a watch cache: %v", r.resource, r.group, err)
+		}
+	}
+}
+
 type cacheCounts struct{ cacheLists, consistentReads float64 }
 
 // cacheCounters reads the clonesets' watch cache counters from /metrics.
 func cacheCounters(t *testing.T, s *framework.Server) cacheCounts {
+	return cacheCountersFor(t, s, "clonesets")
+}
+
+// cacheCountersFor reads a resource's watch cache counters from /metrics.
+func cacheCountersFor(t *testing.T, s *framework.Server, resource string) cacheCounts {
 	t.Helper()
 	body, err := s.Discovery(t).RESTClient().Get().AbsPath("/metrics").DoRaw(context.Background())
 	if err != nil {
@@ -121,7 +153,7 @@ func cacheCounters(t *testing.T, s *framework.Server) cacheCounts {
 	scanner.Buffer(make([]byte, 1<<20), 1<<20)
 	for scanner.Scan() {
 		line := scanner.Text()
-		if !strings.Contains(line, `resource="clonesets"`) {
+		if !strings.Contains(line, `resource="`+resource+`"`) {
 			continue
 		}
 		fields := strings.Fields(line)
