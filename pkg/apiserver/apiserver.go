@@ -18,6 +18,7 @@ import (
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/apps/nodeimage"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/apps/statefulset"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/apps/workloadspread"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/cachedget"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/registry/policy/podunavailablebudget"
 )
 
@@ -53,7 +54,9 @@ func (c CompletedConfig) New() (*Server, error) {
 	}
 	s := &Server{GenericAPIServer: generic}
 
-	appsStorage, err := appsResources(c.GenericConfig.RESTOptionsGetter)
+	// Consistent GETs from the watch cache, as LISTs already are.
+	optsGetter := cachedget.Getter{RESTOptionsGetter: c.GenericConfig.RESTOptionsGetter}
+	appsStorage, err := appsResources(optsGetter)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +64,7 @@ func (c CompletedConfig) New() (*Server, error) {
 		return nil, err
 	}
 
-	policyStorage, err := policyResources(c.GenericConfig.RESTOptionsGetter)
+	policyStorage, err := policyResources(optsGetter)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/ptr"
@@ -184,4 +185,67 @@ func cacheCloneSet(name string) *appsv1beta1.CloneSet {
 			},
 		},
 	}
+}
+
+// TestConsistentGetFromWatchCache: a GET with resourceVersion "" is answered
+// by the watch cache (etcd is only asked for its current revision), sees
+// the latest write, and a missing object is 404.
+func TestConsistentGetFromWatchCache(t *testing.T) {
+	s := framework.Start(t, "")
+	ctx := context.Background()
+	clonesets := s.Clientset(t).AppsV1beta1().CloneSets("default")
+	created, err := clonesets.Create(ctx, cacheCloneSet("fresh"), metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := etcdRequests(t, s)
+	for i := 0; i < 20; i++ {
+		// Each GET sees the update just made.
+		cs := created.DeepCopy()
+		cs.Annotations = map[string]string{"n": strconv.Itoa(i)}
+		updated, err := clonesets.Update(ctx, cs, metav1.UpdateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := clonesets.Get(ctx, "fresh", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ResourceVersion != updated.ResourceVersion || got.Annotations["n"] != strconv.Itoa(i) {
+			t.Fatalf("GET after update %d: resourceVersion %s, annotations %v; the update wrote %s", i, got.ResourceVersion, got.Annotations, updated.ResourceVersion)
+		}
+		created = got
+	}
+	if _, err := clonesets.Get(ctx, "missing", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Fatalf("GET of a missing CloneSet: %v", err)
+	}
+	after := etcdRequests(t, s)
+	// The updates read from etcd themselves (get); the GETs must not.
+	if got := after["get"] - before["get"]; got > 20 {
+		t.Errorf("%v etcd gets for 20 updates and 21 GETs: GETs went to etcd", got)
+	}
+	if got := after["getCurrentResourceVersion"] - before["getCurrentResourceVersion"]; got < 21 {
+		t.Errorf("%v current-revision reads for 21 GETs", got)
+	}
+}
+
+// etcdRequests counts the clonesets' etcd requests by operation.
+func etcdRequests(t *testing.T, s *framework.Server) map[string]float64 {
+	t.Helper()
+	body, err := s.Discovery(t).RESTClient().Get().AbsPath("/metrics").DoRaw(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]float64{}
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, "etcd_requests_total{") || !strings.Contains(line, `resource="clonesets"`) {
+			continue
+		}
+		op := line[strings.Index(line, `operation="`)+len(`operation="`):]
+		op = op[:strings.Index(op, `"`)]
+		fields := strings.Fields(line)
+		v, _ := strconv.ParseFloat(fields[len(fields)-1], 64)
+		counts[op] += v
+	}
+	return counts
 }
