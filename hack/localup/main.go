@@ -155,10 +155,16 @@ func printUsage(c *localup.Cluster) {
   kubectl -n kruise-system get lease kruise-manager   # which replica leads
 `, len(replicas), strings.Join(names, ", "), c.Ports()[localup.KruiseAPIServer], c.Kubeconfig)
 	if ip := c.NodeIP(); ip != "" {
+		var standIns []string
+		for _, name := range c.Images.StandInNames() {
+			standIns = append(standIns, name+" = "+c.Images.StandIns[name])
+		}
 		fmt.Printf(`Node %s (InternalIP %s, pods in %s) runs pods; images in its registry %s:
   %s
+and, for OpenKruise's samples (docker.io resolves to that registry only), stand-ins:
+  %s
   kubectl run testapp --image=%s && kubectl get pod testapp -o wide
-`, localup.NodeName, ip, c.PodCIDR(), c.Images.Registry, strings.Join(c.Images.All(), "\n  "), c.Images.TestAppV1)
+`, localup.NodeName, ip, c.PodCIDR(), c.Images.Registry, strings.Join(c.Images.All(), "\n  "), strings.Join(standIns, "\n  "), c.Images.TestAppV1)
 	}
 	fmt.Printf("Logs: %s\n", filepath.Dir(c.LogPath(localup.KubeAPIServer)))
 }

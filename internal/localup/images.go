@@ -33,12 +33,24 @@ type Images struct {
 	// containerd.
 	Pause string
 	// TestAppV1 and TestAppV2 are hack/images/testapp built as "v1" and
-	// "v2": an HTTP server on port 8080 serving /healthz and /version (the
-	// version), on top of the busybox layer (so sh, wget, cat... exist);
+	// "v2": an HTTP server on port 8080 (and 80 and 3000, when free)
+	// serving /healthz and /version (the version), on top of the busybox
+	// layer (so sh, wget, cat... exist);
 	// "/testapp version" prints the version. Their image IDs (digests)
 	// differ.
 	TestAppV1 string
 	TestAppV2 string
+	// StandIns are the images of OpenKruise's samples, as Docker Hub
+	// references (docker.io/library/nginx:alpine), each mapped to the image
+	// built here that stands in for it. The registry holds them under their
+	// Docker Hub paths (<registry>/library/nginx:alpine, StandInRef) and the
+	// node's containerd resolves docker.io through the registry only, so
+	// the samples run unchanged and nothing is pulled from the internet.
+	// Each stand-in has the layers of its image but a config of its own
+	// (the label io.kruise-apiserver.stand-in-for names what it stands in
+	// for), hence its own image ID: nginx:alpine and openkruise/guestbook:v1
+	// are both testapp v1, yet different images, as they would be.
+	StandIns map[string]string
 }
 
 // ImageRepository is the path of every image in the registry.
@@ -46,13 +58,41 @@ const ImageRepository = "kruise-e2e"
 
 func imagesFor(registry string) Images {
 	ref := func(name, tag string) string { return registry + "/" + ImageRepository + "/" + name + ":" + tag }
-	return Images{
+	images := Images{
 		Registry:  registry,
 		Busybox:   ref("busybox", "v1"),
 		Pause:     ref("pause", "v1"),
 		TestAppV1: ref("testapp", "v1"),
 		TestAppV2: ref("testapp", "v2"),
 	}
+	images.StandIns = map[string]string{
+		"docker.io/library/nginx:alpine":    images.TestAppV1,
+		"docker.io/library/busybox:latest":  images.Busybox,
+		"docker.io/openkruise/guestbook:v1": images.TestAppV1,
+		"docker.io/openkruise/guestbook:v2": images.TestAppV2,
+	}
+	return images
+}
+
+// StandInLabel is the image label of a stand-in that names the image it
+// stands in for.
+const StandInLabel = "io.kruise-apiserver.stand-in-for"
+
+// StandInRef is where the registry holds the stand-in for a Docker Hub
+// reference of StandIns: docker.io/library/nginx:alpine ->
+// <registry>/library/nginx:alpine.
+func (i Images) StandInRef(dockerHubRef string) string {
+	return i.Registry + "/" + strings.TrimPrefix(dockerHubRef, "docker.io/")
+}
+
+// StandInNames returns the Docker Hub references of StandIns, sorted.
+func (i Images) StandInNames() []string {
+	names := make([]string, 0, len(i.StandIns))
+	for name := range i.StandIns {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // All returns every image reference.
@@ -74,6 +114,7 @@ type imageSpec struct {
 	entrypoint []string
 	cmd        []string
 	ports      []string
+	labels     map[string]string
 }
 
 // buildImages builds the images of Images into OCI layouts under dir, one
@@ -116,18 +157,25 @@ func buildImages(ctx context.Context, dir, imagesSrc string, images Images) (map
 		if err != nil {
 			return nil, err
 		}
+		// It listens on 80 and 3000 too, where nginx and guestbook, which
+		// it stands in for, listen.
 		specs[ref] = imageSpec{
 			layers:     [][]layerEntry{busybox, {{name: "testapp", mode: 0o755, data: app}}},
-			env:        []string{"PATH=/bin", "PORT=8080"},
+			env:        []string{"PATH=/bin", "PORT=8080,80,3000"},
 			entrypoint: []string{"/testapp"},
-			ports:      []string{"8080/tcp"},
+			ports:      []string{"8080/tcp", "80/tcp", "3000/tcp"},
 		}
+	}
+	for dockerHubRef, ref := range images.StandIns {
+		spec := specs[ref]
+		spec.labels = map[string]string{StandInLabel: dockerHubRef}
+		specs[images.StandInRef(dockerHubRef)] = spec
 	}
 	layouts := map[string]string{}
 	for ref, spec := range specs {
-		name := ref[strings.LastIndex(ref, "/")+1:] // name:tag
-		layout := filepath.Join(dir, strings.ReplaceAll(name, ":", "-"))
-		tag := name[strings.LastIndex(name, ":")+1:]
+		path := strings.TrimPrefix(ref, images.Registry+"/") // kruise-e2e/testapp:v1, library/nginx:alpine
+		layout := filepath.Join(dir, strings.NewReplacer("/", "-", ":", "-").Replace(path))
+		tag := path[strings.LastIndex(path, ":")+1:]
 		if err := writeOCILayout(layout, tag, spec); err != nil {
 			return nil, fmt.Errorf("image %s: %w", ref, err)
 		}
@@ -235,6 +283,9 @@ func writeOCILayout(dir, tag string, spec imageSpec) error {
 	}
 	if len(spec.cmd) > 0 {
 		imageConfig["Cmd"] = spec.cmd
+	}
+	if len(spec.labels) > 0 {
+		imageConfig["Labels"] = spec.labels
 	}
 	if len(spec.ports) > 0 {
 		ports := map[string]struct{}{}

@@ -173,7 +173,7 @@ func (c *Cluster) startNode(ctx context.Context) error {
 	if err := c.startRegistry(ctx); err != nil {
 		return err
 	}
-	c.step("node: images %s", strings.Join(c.Images.All(), " "))
+	c.step("node: images %s, and stand-ins for the samples' %s", strings.Join(c.Images.All(), " "), strings.Join(c.Images.StandInNames(), " "))
 	if err := c.pushImages(ctx); err != nil {
 		return err
 	}
@@ -430,16 +430,23 @@ func (c *Cluster) startContainerd(ctx context.Context) error {
 	st := c.node.state
 	dir := filepath.Join(st.Dir, "containerd")
 	certsDir := filepath.Join(dir, "certs.d")
-	hostDir := filepath.Join(certsDir, c.Images.Registry)
-	if err := os.MkdirAll(hostDir, 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(hostDir, "hosts.toml"), []byte(fmt.Sprintf(`server = "http://%[1]s"
+	// The registry serves itself and docker.io: server is where a host
+	// falls back to when its hosts fail, so docker.io never reaches the
+	// internet (images of OpenKruise's samples are served by stand-ins,
+	// Images.StandIns).
+	hostsTOML := []byte(fmt.Sprintf(`server = "http://%[1]s"
 
 [host."http://%[1]s"]
   capabilities = ["pull", "resolve"]
-`, c.Images.Registry)), 0o644); err != nil {
-		return err
+`, c.Images.Registry))
+	for _, host := range []string{c.Images.Registry, "docker.io"} {
+		hostDir := filepath.Join(certsDir, host)
+		if err := os.MkdirAll(hostDir, 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(hostDir, "hosts.toml"), hostsTOML, 0o644); err != nil {
+			return err
+		}
 	}
 	cni := map[string]interface{}{
 		"cniVersion": "1.0.0",

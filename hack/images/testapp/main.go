@@ -7,18 +7,26 @@
 //	                   GET /version -> the version, GET / -> a greeting
 //	/testapp version   print the version and exit
 //
-// It logs one line at start ("testapp <version> listening on :8080") and
-// one per request, and exits at once on SIGTERM or SIGINT (it is PID 1 of
-// its container, where signals without a handler are ignored).
+// $PORT may list several ports ("8080,80,3000", as the image sets it, so
+// that it also answers where the sample images it stands in for listen:
+// nginx on 80, guestbook on 3000); the first must be free, the others are
+// served when they are (a second testapp container in the same pod only
+// gets its first port).
+//
+// It logs one line at start ("testapp <version> listening on :8080 :80
+// :3000") and one per request, and exits at once on SIGTERM or SIGINT (it
+// is PID 1 of its container, where signals without a handler are ignored).
 package main
 
 import (
 	"context"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -38,9 +46,9 @@ func main() {
 			os.Exit(2)
 		}
 	}
-	port := os.Getenv("PORT")
-	if port == "" {
-		port = "8080"
+	ports := strings.Split(os.Getenv("PORT"), ",")
+	if ports[0] == "" {
+		ports = []string{"8080"}
 	}
 	hostname, _ := os.Hostname()
 	mux := http.NewServeMux()
@@ -54,7 +62,6 @@ func main() {
 		fmt.Fprintf(w, "testapp %s on %s\n", version, hostname)
 	})
 	server := &http.Server{
-		Addr: ":" + port,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			log.Printf("%s %s %s", r.RemoteAddr, r.Method, r.URL.Path)
 			mux.ServeHTTP(w, r)
@@ -62,11 +69,27 @@ func main() {
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 
+	var listeners []net.Listener
+	var addrs []string
+	for i, port := range ports {
+		l, err := net.Listen("tcp", ":"+strings.TrimSpace(port))
+		if err != nil {
+			if i == 0 {
+				log.Fatal(err)
+			}
+			log.Printf("testapp %s: not serving :%s: %v", version, port, err)
+			continue
+		}
+		listeners = append(listeners, l)
+		addrs = append(addrs, ":"+strings.TrimSpace(port))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	errs := make(chan error, 1)
-	go func() { errs <- server.ListenAndServe() }()
-	log.Printf("testapp %s listening on :%s", version, port)
+	errs := make(chan error, len(listeners))
+	for _, l := range listeners {
+		go func(l net.Listener) { errs <- server.Serve(l) }(l)
+	}
+	log.Printf("testapp %s listening on %s", version, strings.Join(addrs, " "))
 	select {
 	case err := <-errs:
 		log.Fatal(err)
