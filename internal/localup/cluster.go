@@ -159,7 +159,7 @@ func Up(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err := c.startKubeAPIServer(ctx); err != nil {
 		return nil, err
 	}
-	c.step("kube-controller-manager (namespace, garbage collector%s controllers)", map[bool]string{true: ", node lifecycle, taint eviction, pod GC", false: ""}[opts.Node])
+	c.step("kube-controller-manager (namespace, garbage collector%s controllers)", map[bool]string{true: ", node lifecycle, taint eviction, pod GC, resource quota, volume binder", false: ""}[opts.Node])
 	if err := c.startControllerManager(); err != nil {
 		return nil, err
 	}
@@ -324,13 +324,18 @@ func (c *Cluster) startControllerManager() error {
 	// owner references to them. With a node: the node lifecycle controller
 	// takes the not-ready taint off a Ready node (and marks a silent one
 	// unreachable), the taint eviction controller evicts from tainted nodes,
-	// pod GC removes pods of deleted nodes and terminated pods.
+	// pod GC removes pods of deleted nodes and terminated pods; the
+	// resource quota controller computes quota usage (tests keep pods out of
+	// a namespace with pods: 0); the persistent volume binder binds claims
+	// to pre-created volumes (there is no provisioner) and the protection
+	// controllers release volumes and claims no longer in use.
 	// Each controller acts as its own ServiceAccount with its bootstrap
 	// role (system:controller:namespace-controller, ...), as in kubeadm.
 	controllers := []string{"namespace-controller", "garbage-collector-controller", "serviceaccount-controller",
 		"serviceaccount-token-controller", "root-ca-certificate-publisher-controller"}
 	if c.opts.Node {
-		controllers = append(controllers, "node-lifecycle-controller", "taint-eviction-controller", "pod-garbage-collector-controller", "ttl-controller")
+		controllers = append(controllers, "node-lifecycle-controller", "taint-eviction-controller", "pod-garbage-collector-controller", "ttl-controller",
+			"resourcequota-controller", "persistentvolume-binder-controller", "persistentvolume-protection-controller", "persistentvolumeclaim-protection-controller")
 	}
 	_, err := c.start(KubeControllerManager, filepath.Join(c.opts.KubeBinDir, "kube-controller-manager"),
 		"--kubeconfig="+kubeconfig,
