@@ -23,6 +23,20 @@ func namespace(t *testing.T) string {
 	return name
 }
 
+// withoutPods keeps Pods out of ns with a ResourceQuota of zero pods, for
+// tests of the API whose workloads need not run, and waits until the quota
+// is in force (kube-controller-manager's resource quota controller has
+// computed its status; until then kube-apiserver admits every pod).
+// Without the node there is no quota controller, and pods do not run.
+func withoutPods(t *testing.T, ns string) {
+	t.Helper()
+	if !withNode {
+		return
+	}
+	kubectl(t, "-n", ns, "create", "quota", "no-pods", "--hard=pods=0")
+	kubectl(t, "-n", ns, "wait", "resourcequota/no-pods", "--for=jsonpath={.status.used.pods}=0", "--timeout=1m")
+}
+
 // cloneSetManifest is a minimal v1beta1 CloneSet.
 func cloneSetManifest(name string, replicas int) string {
 	return fmt.Sprintf(`apiVersion: apps.kruise.io/v1beta1

@@ -18,9 +18,12 @@ var sampleDirs = []string{"cloneset", "statefulset", "workloadspread", "imagepul
 
 // TestApplySamples applies every OpenKruise sample of a served kind with
 // client-side apply (twice: the second is "unchanged") and, in another
-// namespace, with server-side apply.
+// namespace, with server-side apply. Their pods are kept out (they would
+// be about ninety per namespace): the controllers' tests run samples.
 func TestApplySamples(t *testing.T) {
 	clientSide, serverSide := namespace(t), namespace(t)
+	withoutPods(t, clientSide)
+	withoutPods(t, serverSide)
 	for _, dir := range sampleDirs {
 		for _, file := range sharedsamples.Valid(t, dir) {
 			name := dir + "/" + filepath.Base(file)
