@@ -11,11 +11,14 @@ package e2e
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -23,6 +26,9 @@ import (
 
 	"github.com/kruise-apiserver/kruise-apiserver/internal/localup"
 )
+
+// parallelTests is how many parallel tests run at once by default.
+const parallelTests = 16
 
 var (
 	cluster *localup.Cluster
@@ -112,6 +118,16 @@ func runMain(m *testing.M) int {
 		_ = cluster.Down()
 		os.Exit(1)
 	}()
+
+	// The controllers' tests (t.Parallel) mostly wait for pods and
+	// kubelets: run them all at once, far more than the machine has cores,
+	// unless -parallel says otherwise.
+	flag.Parse()
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		_ = flag.Set("test.parallel", strconv.Itoa(max(runtime.GOMAXPROCS(0), parallelTests)))
+	}
 
 	code := m.Run()
 
