@@ -2,12 +2,8 @@ package e2e
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -102,20 +98,7 @@ func TestRBAC(t *testing.T) {
 // against the cluster, not only kube-apiserver in front of it.
 func TestDelegatedAuthorization(t *testing.T) {
 	ns := namespace(t)
-	pkiDir := filepath.Join(filepath.Dir(cluster.Kubeconfig), "pki")
-	clientCert, err := tls.LoadX509KeyPair(filepath.Join(pkiDir, "front-proxy-client.crt"), filepath.Join(pkiDir, "front-proxy-client.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	caPEM, err := os.ReadFile(filepath.Join(pkiDir, "kruise-ca.crt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(caPEM)
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
-		Certificates: []tls.Certificate{clientCert}, RootCAs: roots, ServerName: "localhost",
-	}}}
+	client := aggregatorClient(t)
 	get := func(user string, groups ...string) int {
 		url := fmt.Sprintf("https://127.0.0.1:%d/apis/apps.kruise.io/v1beta1/namespaces/%s/clonesets", cluster.Ports()[localup.KruiseAPIServer], ns)
 		req, _ := http.NewRequest(http.MethodGet, url, nil)

@@ -1,10 +1,16 @@
 package e2e
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 var namespaces atomic.Int32
@@ -57,4 +63,26 @@ spec:
       - name: sidecar
         image: busybox:1.36
 `, name, replicas, name, name)
+}
+
+// aggregatorClient is an HTTP client that reaches kruise-apiserver directly
+// the way kube-apiserver's aggregator does: with the front-proxy client
+// certificate, trusting the kruise serving CA. Requests name the user in
+// X-Remote-User and X-Remote-Group.
+func aggregatorClient(t *testing.T) *http.Client {
+	t.Helper()
+	pkiDir := filepath.Join(filepath.Dir(cluster.Kubeconfig), "pki")
+	clientCert, err := tls.LoadX509KeyPair(filepath.Join(pkiDir, "front-proxy-client.crt"), filepath.Join(pkiDir, "front-proxy-client.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	caPEM, err := os.ReadFile(filepath.Join(pkiDir, "kruise-ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	transport := &http.Transport{TLSClientConfig: &tls.Config{Certificates: []tls.Certificate{clientCert}, RootCAs: roots, ServerName: "localhost"}}
+	t.Cleanup(transport.CloseIdleConnections)
+	return &http.Client{Timeout: 30 * time.Second, Transport: transport}
 }

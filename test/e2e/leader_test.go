@@ -2,13 +2,10 @@ package e2e
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -150,23 +147,10 @@ func leaderStatusUpdates(log, ns, name string) int {
 // does: front-proxy client certificate, the user in headers.
 func leaderDirectGet(t *testing.T, port int, path string) (int, string) {
 	t.Helper()
-	pkiDir := filepath.Join(filepath.Dir(cluster.Kubeconfig), "pki")
-	clientCert, err := tls.LoadX509KeyPair(filepath.Join(pkiDir, "front-proxy-client.crt"), filepath.Join(pkiDir, "front-proxy-client.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	caPEM, err := os.ReadFile(filepath.Join(pkiDir, "kruise-ca.crt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(caPEM)
-	transport := &http.Transport{TLSClientConfig: &tls.Config{Certificates: []tls.Certificate{clientCert}, RootCAs: roots, ServerName: "localhost"}}
-	defer transport.CloseIdleConnections()
 	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("https://127.0.0.1:%d%s", port, path), nil)
 	req.Header.Set("X-Remote-User", "e2e-admin")
 	req.Header.Set("X-Remote-Group", "system:masters")
-	resp, err := (&http.Client{Timeout: 30 * time.Second, Transport: transport}).Do(req)
+	resp, err := aggregatorClient(t).Do(req)
 	if err != nil {
 		t.Fatalf("GET %s on 127.0.0.1:%d: %v", path, port, err)
 	}
