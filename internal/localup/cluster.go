@@ -63,6 +63,9 @@ type Options struct {
 	// balancer; their embedded controllers run on the one holding the
 	// Lease. 0 means DefaultKruiseReplicas.
 	KruiseReplicas int
+	// KruiseArgs are more flags for every kruise-apiserver replica, after
+	// local-up's own (the bench turns the embedded controllers off).
+	KruiseArgs []string
 }
 
 // DefaultKruiseReplicas is as many replicas as artifacts/'s Deployment.

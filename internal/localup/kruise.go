@@ -103,18 +103,19 @@ func (c *Cluster) startKruiseProcess(r *kruiseReplica) (*process, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, err
 	}
-	return c.start(r.name, c.opts.KruiseBinary,
-		"--kubeconfig="+kubeconfig,
-		"--authentication-kubeconfig="+kubeconfig, "--authorization-kubeconfig="+kubeconfig,
+	args := []string{
+		"--kubeconfig=" + kubeconfig,
+		"--authentication-kubeconfig=" + kubeconfig, "--authorization-kubeconfig=" + kubeconfig,
 		"--bind-address=127.0.0.1", fmt.Sprintf("--secure-port=%d", r.port),
-		"--tls-cert-file="+c.certs.certPath(c.certs.kruiseServing), "--tls-private-key-file="+c.certs.keyPath(c.certs.kruiseServing),
+		"--tls-cert-file=" + c.certs.certPath(c.certs.kruiseServing), "--tls-private-key-file=" + c.certs.keyPath(c.certs.kruiseServing),
 		fmt.Sprintf("--etcd-servers=http://127.0.0.1:%d", c.kruiseEtcdPort),
-		"--data-dir="+dataDir,
-		"--leader-election-identity="+r.name,
+		"--data-dir=" + dataDir,
+		"--leader-election-identity=" + r.name,
 		// The controllers' status updates ("Updating CloneSet status")
 		// show which replica reconciles.
 		"-v=2",
-	)
+	}
+	return c.start(r.name, c.opts.KruiseBinary, append(args, c.opts.KruiseArgs...)...)
 }
 
 // StartKruise starts every kruise-apiserver replica that is not running and

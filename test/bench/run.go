@@ -20,7 +20,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -105,39 +104,18 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := os.RemoveAll(cfg.Dir); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Join(cfg.Dir, "bin"), 0o755); err != nil {
-		return err
-	}
-	// The embedded controllers are off: the CRD has none, and the bench
-	// compares API servers. The wrapper execs the real binary, so the
-	// process is kruise-apiserver itself.
-	wrapper := filepath.Join(cfg.Dir, "bin", "kruise-apiserver")
-	script := fmt.Sprintf("#!/bin/sh\nexec %q \"$@\" --controllers=-cloneset\n", cfg.KruiseBinary)
-	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
-		return err
-	}
 	start := time.Now()
 	cluster, err := localup.Up(ctx, localup.Options{
-		Dir: filepath.Join(cfg.Dir, "local"), KubeBinDir: cfg.KubeBinDir, KruiseBinary: wrapper,
+		Dir: filepath.Join(cfg.Dir, "local"), KubeBinDir: cfg.KubeBinDir, KruiseBinary: cfg.KruiseBinary,
 		ArtifactsDir: cfg.ArtifactsDir, Progress: cfg.Progress,
+		// The embedded controllers are off: the CRD has none, and the
+		// bench compares API servers.
+		KruiseArgs: []string{"--controllers=-cloneset,-statefulset"},
 	})
 	if err != nil {
 		return fmt.Errorf("local-up: %w", err)
 	}
 	defer func() {
-		// kube-controller-manager first: its watches of our resources,
-		// proxied by kube-apiserver, keep kruise-apiserver's shutdown
-		// waiting for a minute when it is stopped first (as Down does).
-		for _, pid := range findPIDs(func(args []string) bool {
-			return args[0] == filepath.Join(cfg.KubeBinDir, "kube-controller-manager") && hasPrefixArg(args, "--kubeconfig="+cfg.Dir+"/")
-		}) {
-			if p, err := os.FindProcess(pid); err == nil {
-				_ = p.Signal(syscall.SIGTERM)
-				for i := 0; i < 100 && p.Signal(syscall.Signal(0)) == nil; i++ {
-					time.Sleep(100 * time.Millisecond)
-				}
-			}
-		}
 		start := time.Now()
 		_ = cluster.Down()
 		b.step("local-up down in %.1fs", time.Since(start).Seconds())
