@@ -11,6 +11,7 @@ import (
 
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/generated/clientset/versioned"
 	kruiseinformers "github.com/kruise-apiserver/kruise-apiserver/pkg/generated/informers/externalversions"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/workloadspread"
 )
 
 // Context is what a controller is built from.
@@ -24,6 +25,9 @@ type Context struct {
 	KubeInformers   kubeinformers.SharedInformerFactory
 	// Recorder records Events on Kruise objects (and the Pods they own).
 	Recorder record.EventRecorder
+	// WorkloadSpreadVersioning says which workloads' Pods WorkloadSpreads
+	// count per template version (--ws-enabled-versioned-status).
+	WorkloadSpreadVersioning workloadspread.Versioning
 }
 
 // Controller is one control loop.

@@ -31,6 +31,7 @@ import (
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/generated/clientset/versioned"
 	kruisescheme "github.com/kruise-apiserver/kruise-apiserver/pkg/generated/clientset/versioned/scheme"
 	kruiseinformers "github.com/kruise-apiserver/kruise-apiserver/pkg/generated/informers/externalversions"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/workloadspread"
 	"github.com/spf13/pflag"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 )
@@ -57,6 +58,9 @@ type Options struct {
 	// <hostname>_<random UUID>. It must differ between replicas running at
 	// the same time.
 	Identity string
+	// WorkloadSpreadVersionedKinds are the workload kinds whose Pods
+	// WorkloadSpreads count per template version.
+	WorkloadSpreadVersionedKinds []string
 }
 
 // NewOptions returns OpenKruise's defaults: Lease kruise-system/kruise-manager,
@@ -73,6 +77,8 @@ func NewOptions() *Options {
 		LeaseDuration:  15 * time.Second,
 		RenewDeadline:  10 * time.Second,
 		RetryPeriod:    2 * time.Second,
+
+		WorkloadSpreadVersionedKinds: slices.Clone(workloadspread.DefaultVersionedKinds),
 	}
 }
 
@@ -98,6 +104,10 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Identity, "leader-election-identity", o.Identity,
 		"This replica's name in the Lease (holderIdentity). Default: <hostname>_<random UUID>. "+
 			"Replicas running at the same time must have different identities.")
+	fs.StringSliceVar(&o.WorkloadSpreadVersionedKinds, "ws-enabled-versioned-status", o.WorkloadSpreadVersionedKinds,
+		"Workload kinds (lower case: deployment, replicaset, cloneset, statefulset) whose Pods WorkloadSpreads count per "+
+			"template version, so that a rolling update keeps the spread; deployment implies replicaset. "+
+			"The WorkloadSpread controller and the Pod webhook both follow it. Empty counts all Pods together.")
 }
 
 // Validate checks the options.
@@ -302,6 +312,8 @@ func runControllers(ctx context.Context, o *Options, enabled []string, kruiseCon
 		KruiseInformers: kruiseinformers.NewSharedInformerFactory(kruiseClient, 0),
 		KubeInformers:   kubeinformers.NewSharedInformerFactory(kubeClient, 0),
 		Recorder:        newRecorder(ctx, kubeClient, "kruise-apiserver"),
+
+		WorkloadSpreadVersioning: workloadspread.NewVersioning(o.WorkloadSpreadVersionedKinds),
 	}
 	var running []controllers.Controller
 	for _, name := range enabled {

@@ -1,0 +1,392 @@
+// Package workloadspread is the WorkloadSpread controller. The Pod
+// admission webhook places each new Pod of a targeted workload in a subset
+// and records it in the WorkloadSpread's status (creatingPods, one less
+// missingReplicas); this controller recounts the status from the Pods it
+// sees, per subset and per version of the workload's Pod template, drops
+// the records of Pods it has seen (or that timed out), and writes the
+// pod-deletion-cost annotation on the Pods so that scaling in removes the
+// Pods of the later subsets, and those over a subset's cap, first.
+//
+// The rules are in package pkg/workloadspread; this package reads the
+// caches and writes the results. It follows OpenKruise's controller in
+// behaviour (status fields, deletion cost values, timeouts, event reasons)
+// and kube-controller-manager's controllers in structure.
+//
+// Not implemented: the Adaptive strategy's rescheduling (Pods that stay
+// unschedulable are not moved on and no subset is marked unschedulable;
+// only the last subset gets Schedulable=True), and adopting Pods created
+// before the WorkloadSpread into the subset whose nodes they run on (they
+// stay in no subset and are deleted first).
+package workloadspread
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+
+	appsv1beta1 "github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps/v1beta1"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/generated/clientset/versioned"
+	kruiselisters "github.com/kruise-apiserver/kruise-apiserver/pkg/generated/listers/apps/v1beta1"
+	wsutil "github.com/kruise-apiserver/kruise-apiserver/pkg/workloadspread"
+)
+
+// Controller is the WorkloadSpread controller.
+type Controller struct {
+	kubeClient   kubernetes.Interface
+	kruiseClient versioned.Interface
+	recorder     record.EventRecorder
+	versioning   wsutil.Versioning
+
+	wsLister  kruiselisters.WorkloadSpreadLister
+	podLister corelisters.PodLister
+	workloads wsutil.Workloads
+	synced    []cache.InformerSynced
+
+	queue workqueue.TypedRateLimitingInterface[string]
+	clock clock.Clock
+}
+
+// New builds the WorkloadSpread controller and registers its event handlers
+// on the WorkloadSpread, Pod and workload informers.
+func New(ctx *controllers.Context) (controllers.Controller, error) {
+	return newController(ctx, clock.RealClock{})
+}
+
+func newController(ctx *controllers.Context, clk clock.WithTicker) (*Controller, error) {
+	wsInformer := ctx.KruiseInformers.Apps().V1beta1().WorkloadSpreads()
+	podInformer := ctx.KubeInformers.Core().V1().Pods()
+	deploymentInformer := ctx.KubeInformers.Apps().V1().Deployments()
+	replicaSetInformer := ctx.KubeInformers.Apps().V1().ReplicaSets()
+	cloneSetInformer := ctx.KruiseInformers.Apps().V1beta1().CloneSets()
+	statefulSetInformer := ctx.KruiseInformers.Apps().V1beta1().StatefulSets()
+
+	c := &Controller{
+		kubeClient:   ctx.KubeClient,
+		kruiseClient: ctx.KruiseClient,
+		recorder:     ctx.Recorder,
+		versioning:   ctx.WorkloadSpreadVersioning,
+		wsLister:     wsInformer.Lister(),
+		podLister:    podInformer.Lister(),
+		workloads: wsutil.Workloads{
+			Deployments:  deploymentInformer.Lister(),
+			ReplicaSets:  replicaSetInformer.Lister(),
+			CloneSets:    cloneSetInformer.Lister(),
+			StatefulSets: statefulSetInformer.Lister(),
+		},
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
+			workqueue.DefaultTypedControllerRateLimiter[string](),
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: "workloadspread", Clock: clk},
+		),
+		clock: clk,
+	}
+
+	workloadHandler := cache.ResourceEventHandlerFuncs{
+		AddFunc:    c.onWorkload,
+		UpdateFunc: func(_, cur any) { c.onWorkload(cur) },
+		DeleteFunc: c.onWorkload,
+	}
+	handlers := []struct {
+		informer cache.SharedIndexInformer
+		handler  cache.ResourceEventHandlerFuncs
+	}{
+		{wsInformer.Informer(), cache.ResourceEventHandlerFuncs{
+			AddFunc:    c.enqueue,
+			UpdateFunc: func(_, cur any) { c.enqueue(cur) },
+			DeleteFunc: c.enqueue,
+		}},
+		{podInformer.Informer(), cache.ResourceEventHandlerFuncs{
+			AddFunc:    c.onPod,
+			UpdateFunc: c.onPodUpdate,
+			DeleteFunc: c.onPod,
+		}},
+		{deploymentInformer.Informer(), workloadHandler},
+		{replicaSetInformer.Informer(), workloadHandler},
+		{cloneSetInformer.Informer(), workloadHandler},
+		{statefulSetInformer.Informer(), workloadHandler},
+	}
+	for _, h := range handlers {
+		reg, err := h.informer.AddEventHandler(h.handler)
+		if err != nil {
+			return nil, err
+		}
+		c.synced = append(c.synced, reg.HasSynced)
+	}
+	return c, nil
+}
+
+// Run processes WorkloadSpread keys with workers goroutines until ctx ends.
+func (c *Controller) Run(ctx context.Context, workers int) {
+	defer utilruntime.HandleCrash()
+	logger := klog.FromContext(ctx)
+	go func() {
+		<-ctx.Done()
+		c.queue.ShutDown()
+	}()
+	if !cache.WaitForNamedCacheSync("workloadspread", ctx.Done(), c.synced...) {
+		return
+	}
+	logger.Info("Starting WorkloadSpread controller", "workers", workers, "versionedKinds", c.versioning.Kinds())
+	defer logger.Info("Shutting down WorkloadSpread controller")
+	done := make(chan struct{}, workers)
+	for range workers {
+		go func() {
+			wait.UntilWithContext(ctx, c.worker, time.Second)
+			done <- struct{}{}
+		}()
+	}
+	for range workers {
+		<-done
+	}
+}
+
+func (c *Controller) worker(ctx context.Context) {
+	for c.processNextItem(ctx) {
+	}
+}
+
+func (c *Controller) processNextItem(ctx context.Context) bool {
+	key, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(key)
+	recheckAfter, err := c.sync(ctx, key)
+	if err != nil {
+		utilruntime.HandleErrorWithContext(ctx, err, "Error syncing WorkloadSpread", "workloadSpread", key)
+		c.queue.AddRateLimited(key)
+		return true
+	}
+	c.queue.Forget(key)
+	if recheckAfter > 0 {
+		c.queue.AddAfter(key, recheckAfter)
+	}
+	return true
+}
+
+func (c *Controller) enqueue(obj any) {
+	key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj)
+	if err != nil {
+		utilruntime.HandleError(err)
+		return
+	}
+	c.queue.Add(key)
+}
+
+// onPod enqueues the WorkloadSpread a Pod was placed by, or, for a Pod
+// placed by none, every WorkloadSpread of its namespace (it may be one's
+// Pod that no subset had room for; there are few WorkloadSpreads).
+func (c *Controller) onPod(obj any) {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		tombstone, ok := obj.(cache.DeletedFinalStateUnknown)
+		if !ok {
+			return
+		}
+		if pod, ok = tombstone.Obj.(*corev1.Pod); !ok {
+			return
+		}
+	}
+	if m := wsutil.MatchedOf(pod); m != nil {
+		c.queue.Add(pod.Namespace + "/" + m.Name)
+		return
+	}
+	if metav1.GetControllerOfNoCopy(pod) == nil {
+		return
+	}
+	c.enqueueNamespace(pod.Namespace)
+}
+
+func (c *Controller) onPodUpdate(old, cur any) {
+	oldPod, curPod := old.(*corev1.Pod), cur.(*corev1.Pod)
+	if oldPod.ResourceVersion == curPod.ResourceVersion {
+		return
+	}
+	if oldM, curM := wsutil.MatchedOf(oldPod), wsutil.MatchedOf(curPod); oldM != nil && (curM == nil || oldM.Name != curM.Name) {
+		c.onPod(oldPod)
+	}
+	c.onPod(curPod)
+}
+
+// onWorkload enqueues the WorkloadSpreads of a workload's namespace that
+// target it (or, for a ReplicaSet, its Deployment): its replicas set the
+// percentages, its revision the deletion costs.
+func (c *Controller) onWorkload(obj any) {
+	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tombstone.Obj
+	}
+	o, ok := obj.(metav1.Object)
+	if !ok {
+		return
+	}
+	kind := ""
+	switch obj.(type) {
+	case *appsv1.Deployment:
+		kind = "Deployment"
+	case *appsv1.ReplicaSet:
+		kind = "ReplicaSet"
+	case *appsv1beta1.CloneSet:
+		kind = "CloneSet"
+	case *appsv1beta1.StatefulSet:
+		kind = "StatefulSet"
+	}
+	names := map[string]bool{kind + "/" + o.GetName(): true}
+	if owner := metav1.GetControllerOfNoCopy(o); owner != nil && kind == "ReplicaSet" && owner.Kind == "Deployment" {
+		names["Deployment/"+owner.Name] = true
+	}
+	list, err := c.wsLister.WorkloadSpreads(o.GetNamespace()).List(labels.Everything())
+	if err != nil {
+		return
+	}
+	for _, ws := range list {
+		if ref := ws.Spec.TargetReference; ref != nil && names[ref.Kind+"/"+ref.Name] {
+			c.queue.Add(ws.Namespace + "/" + ws.Name)
+		}
+	}
+}
+
+func (c *Controller) enqueueNamespace(namespace string) {
+	list, err := c.wsLister.WorkloadSpreads(namespace).List(labels.Everything())
+	if err != nil {
+		return
+	}
+	for _, ws := range list {
+		c.queue.Add(ws.Namespace + "/" + ws.Name)
+	}
+}
+
+// sync brings one WorkloadSpread's status and its Pods' deletion costs up
+// to date. It returns when to look again (records about to time out).
+func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error) {
+	namespace, name, err := cache.SplitMetaNamespaceKey(key)
+	if err != nil {
+		return 0, nil
+	}
+	ws, err := c.wsLister.WorkloadSpreads(namespace).Get(name)
+	if apierrors.IsNotFound(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if ws.DeletionTimestamp != nil || ws.Spec.TargetReference == nil {
+		return 0, nil
+	}
+
+	wl, err := c.workloads.Get(ctx, ws)
+	if errors.Is(err, wsutil.ErrUnsupportedTarget) {
+		c.recorder.Eventf(ws, corev1.EventTypeWarning, "UnsupportedTarget", "%v", err)
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var pods []*corev1.Pod
+	var replicas int32
+	if wl != nil {
+		replicas = wl.Replicas
+		selector, err := wsutil.WorkloadSelector(wl)
+		if err != nil {
+			return 0, err
+		}
+		all, err := c.podLister.Pods(namespace).List(selector)
+		if err != nil {
+			return 0, err
+		}
+		if pods, err = c.workloads.Pods(all, ws, wl); err != nil {
+			return 0, err
+		}
+	}
+
+	now := c.clock.Now()
+	grouping := wsutil.Group(ws, pods, c.versioning)
+	var costErr error
+	if wl != nil && deletionCostApplies(ws) {
+		costErr = c.syncDeletionCosts(ctx, ws, wl, grouping, replicas)
+	}
+
+	computed, err := wsutil.ComputeStatus(ws, grouping, replicas, now)
+	if err != nil {
+		c.recorder.Eventf(ws, corev1.EventTypeWarning, "InvalidSubset", "%v", err)
+		return 0, nil
+	}
+	if !apiequality.Semantic.DeepEqual(ws.Status, computed.Status) {
+		clone := ws.DeepCopy()
+		clone.Status = computed.Status
+		// The webhook writes the status too: writing over a newer version
+		// would lose the Pods it admitted, so a conflict means sync again.
+		if _, err := c.kruiseClient.AppsV1beta1().WorkloadSpreads(namespace).UpdateStatus(ctx, clone, metav1.UpdateOptions{}); err != nil {
+			return 0, err
+		}
+		// Events only once the records are really dropped.
+		for _, e := range computed.Expired {
+			c.recorder.Event(ws, corev1.EventTypeWarning, e.Reason(), e.Message(namespace))
+		}
+	}
+	return computed.RecheckAfter, costErr
+}
+
+// deletionCostApplies says whether the target's controller honours
+// pod-deletion-cost: the ReplicaSet (so Deployment) and CloneSet ones do;
+// a StatefulSet deletes by ordinal.
+func deletionCostApplies(ws *appsv1beta1.WorkloadSpread) bool {
+	switch wsutil.TargetGroupKind(ws) {
+	case wsutil.DeploymentKind, wsutil.ReplicaSetKind, wsutil.CloneSetKind:
+		return true
+	}
+	return false
+}
+
+// syncDeletionCosts writes the deletion cost of every active Pod. The
+// Pods of the workload's current version are ranked in subset order, the
+// older ones in reverse, so that a rolling update takes old Pods from the
+// first subsets, where new ones go first.
+func (c *Controller) syncDeletionCosts(ctx context.Context, ws *appsv1beta1.WorkloadSpread, wl *wsutil.Workload, g wsutil.Grouping, replicas int32) error {
+	latest, err := c.workloads.Version(c.versioning, wl)
+	if err != nil {
+		// The workload's controller has not caught up with its spec yet;
+		// its update will bring the WorkloadSpread back.
+		klog.FromContext(ctx).V(4).Info("Workload version not known yet, deletion costs left as they are", "workloadSpread", klog.KObj(ws), "reason", err)
+		return nil
+	}
+	for version, pods := range g.Versions {
+		costs, err := wsutil.DeletionCosts(ws, pods, replicas, version != latest)
+		if err != nil {
+			return err
+		}
+		for pod, cost := range costs {
+			if pod.Annotations[wsutil.PodDeletionCostAnnotation] == cost {
+				continue
+			}
+			patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`, wsutil.PodDeletionCostAnnotation, cost)
+			if _, err := c.kubeClient.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{}); err != nil {
+				if apierrors.IsNotFound(err) {
+					continue
+				}
+				c.recorder.Eventf(ws, corev1.EventTypeWarning, "PatchPodDeletionCostFailed",
+					"WorkloadSpread %s/%s failed to patch deletion-cost annotation to %s for Pod %s/%s",
+					ws.Namespace, ws.Name, cost, pod.Namespace, pod.Name)
+				return err
+			}
+		}
+	}
+	return nil
+}
