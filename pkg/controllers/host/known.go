@@ -3,6 +3,7 @@ package host
 import (
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/cloneset"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/nodeimage"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/statefulset"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/workloadspread"
 )
@@ -11,6 +12,7 @@ import (
 // --controllers).
 var Known = map[string]controllers.InitFunc{
 	"cloneset":       cloneset.New,
+	"nodeimage":      nodeimage.New,
 	"statefulset":    statefulset.New,
 	"workloadspread": workloadspread.New,
 }
