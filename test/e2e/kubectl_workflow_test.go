@@ -11,11 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/kruise-apiserver/kruise-apiserver/internal/sharedsamples"
 )
 
 // sampleDirs are the shared sample directories of the kinds we serve.
-var sampleDirs = []string{"cloneset", "statefulset", "workloadspread", "imagepulljob", "imagelistpulljob", "nodeimage", "podunavailablebudget"}
+// NodeImages come before the jobs, which would write into them.
+var sampleDirs = []string{"cloneset", "statefulset", "workloadspread", "nodeimage", "imagepulljob", "imagelistpulljob", "podunavailablebudget"}
 
 // TestApplySamples applies every OpenKruise sample of a served kind with
 // client-side apply (twice: the second is "unchanged") and, in another
@@ -28,6 +31,9 @@ func TestApplySamples(t *testing.T) {
 	for _, dir := range sampleDirs {
 		for _, file := range sharedsamples.Valid(t, dir) {
 			name := dir + "/" + filepath.Base(file)
+			if dir == "nodeimage" {
+				fakeNodeImage(t, file)
+			}
 			// Some samples share a name: the second configures the first.
 			out := kubectl(t, "apply", "-n", clientSide, "-f", file)
 			if !strings.Contains(out, " created") && !strings.Contains(out, " configured") {
@@ -46,6 +52,7 @@ func TestApplySamples(t *testing.T) {
 			if dir == "nodeimage" {
 				// Cluster-scoped: one of each is enough.
 				kubectl(t, "delete", "-f", file)
+				fakeNodeImage(t, file)
 			}
 			out = kubectl(t, "apply", "--server-side", "-n", serverSide, "-f", file)
 			if !strings.Contains(out, "serverside-applied") {
@@ -56,6 +63,35 @@ func TestApplySamples(t *testing.T) {
 			}
 		}
 	}
+}
+
+// fakeNodeImage creates the NodeImage of the manifest, empty, labelled
+// apps.kruise.io/fake-nodeimage: the NodeImage controller deletes a NodeImage
+// whose Node does not exist, but for that label (as OpenKruise's does, for
+// tests). The manifest is then applied onto it unchanged.
+func fakeNodeImage(t *testing.T, file string) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var obj struct {
+		APIVersion string `json:"apiVersion"`
+		Metadata   struct {
+			Name string `json:"name"`
+		} `json:"metadata"`
+	}
+	if err := yaml.Unmarshal(data, &obj); err != nil {
+		t.Fatal(err)
+	}
+	manifest, err := json.Marshal(map[string]any{
+		"apiVersion": obj.APIVersion, "kind": "NodeImage",
+		"metadata": map[string]any{"name": obj.Metadata.Name, "labels": map[string]string{"apps.kruise.io/fake-nodeimage": "true"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubectlIn(t, string(manifest), "create", "-f", "-")
 }
 
 // storedWithoutControllerWrites is the object of a manifest as stored,
