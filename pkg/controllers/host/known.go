@@ -3,6 +3,7 @@ package host
 import (
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/cloneset"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/imagepulljob"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/nodeimage"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/statefulset"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/workloadspread"
@@ -12,6 +13,7 @@ import (
 // --controllers).
 var Known = map[string]controllers.InitFunc{
 	"cloneset":       cloneset.New,
+	"imagepulljob":   imagepulljob.New,
 	"nodeimage":      nodeimage.New,
 	"statefulset":    statefulset.New,
 	"workloadspread": workloadspread.New,
