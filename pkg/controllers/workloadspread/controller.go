@@ -23,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -33,6 +34,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
@@ -63,6 +65,11 @@ type Controller struct {
 
 	queue workqueue.TypedRateLimitingInterface[string]
 	clock clock.Clock
+
+	// unplaced holds, per WorkloadSpread key, the Pods already reported as
+	// created without a subset, so that each is reported once.
+	unplacedMu sync.Mutex
+	unplaced   map[string]sets.Set[types.UID]
 }
 
 // New builds the WorkloadSpread controller and registers its event handlers
@@ -96,7 +103,8 @@ func newController(ctx *controllers.Context, clk clock.WithTicker) (*Controller,
 			workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "workloadspread", Clock: clk},
 		),
-		clock: clk,
+		clock:    clk,
+		unplaced: map[string]sets.Set[types.UID]{},
 	}
 
 	workloadHandler := cache.ResourceEventHandlerFuncs{
@@ -288,6 +296,9 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 		return 0, err
 	}
 	if ws.DeletionTimestamp != nil || ws.Spec.TargetReference == nil {
+		c.unplacedMu.Lock()
+		delete(c.unplaced, key)
+		c.unplacedMu.Unlock()
 		return 0, nil
 	}
 
@@ -318,6 +329,7 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 
 	now := c.clock.Now()
 	grouping := wsutil.Group(ws, pods, c.versioning)
+	c.reportUnplaced(ws, key, grouping.All[wsutil.UnmatchedSubset])
 	var costErr error
 	if wl != nil && deletionCostApplies(ws) {
 		costErr = c.syncDeletionCosts(ctx, ws, wl, grouping, replicas)
@@ -342,6 +354,32 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 		}
 	}
 	return computed.RecheckAfter, costErr
+}
+
+// reportUnplaced records a Warning event for each Pod created after the
+// WorkloadSpread without the matched-workloadspread annotation: either no
+// subset had room for it, or the Pod webhook was not called. The webhook
+// for Deployment and ReplicaSet Pods ignores failures (a stopped
+// kruise-apiserver must not stop the cluster's Pods), so this is how such
+// a Pod is noticed rather than silently left unspread.
+func (c *Controller) reportUnplaced(ws *appsv1beta1.WorkloadSpread, key string, pods []*corev1.Pod) {
+	c.unplacedMu.Lock()
+	defer c.unplacedMu.Unlock()
+	reported := c.unplaced[key]
+	current := sets.New[types.UID]()
+	for _, pod := range pods {
+		if _, ok := pod.Annotations[wsutil.MatchedAnnotation]; ok || pod.CreationTimestamp.Before(&ws.CreationTimestamp) {
+			continue
+		}
+		current.Insert(pod.UID)
+		if reported.Has(pod.UID) {
+			continue
+		}
+		c.recorder.Eventf(ws, corev1.EventTypeWarning, "PodNotSpread",
+			"Pod %s/%s was created without a subset: no subset had room for it, or the Pod webhook was not reachable", pod.Namespace, pod.Name)
+	}
+	// Forget the Pods that are gone or placed since.
+	c.unplaced[key] = current
 }
 
 // deletionCostApplies says whether the target's controller honours

@@ -243,3 +243,26 @@ func TestPodEventsEnqueue(t *testing.T) {
 		t.Errorf("after a ReplicaSet event %d keys, want 2", n)
 	}
 }
+
+func TestSyncReportsPodsCreatedWithoutSubset(t *testing.T) {
+	d, rs := deployment()
+	ws := spread()
+	ws.CreationTimestamp = metav1.NewTime(t0.Add(-time.Hour))
+	before := podOf(rs, "before", "")
+	before.CreationTimestamp = metav1.NewTime(t0.Add(-2 * time.Hour))
+	missed := podOf(rs, "missed", "")
+	missed.UID, missed.CreationTimestamp = "missed-uid", metav1.NewTime(t0.Add(-time.Minute))
+	f := newFixture(t, d, rs, ws, before, missed)
+	for range 2 {
+		if _, err := f.c.sync(context.Background(), ns+"/ws"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var events []string
+	for len(f.recorder.Events) > 0 {
+		events = append(events, <-f.recorder.Events)
+	}
+	if len(events) != 1 || !strings.Contains(events[0], "PodNotSpread") || !strings.Contains(events[0], "default/missed") {
+		t.Errorf("events %q, want one PodNotSpread for the Pod created after the WorkloadSpread", events)
+	}
+}
