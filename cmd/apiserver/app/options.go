@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/apiserver"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/host"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/webhook/handlers"
 )
 
 const (
@@ -127,13 +129,32 @@ func (o *Options) Complete(flags *pflag.FlagSet) error {
 		o.Recommended.CoreAPI = nil
 		o.Recommended.Admission = nil
 		o.Recommended.Features.EnablePriorityAndFairness = false
-	} else if o.Recommended.SecureServing.ServerCert.CertKey.CertFile == "" {
+	} else {
+		o.allowWebhookCalls()
+	}
+	if !o.Standalone && o.Recommended.SecureServing.ServerCert.CertKey.CertFile == "" {
 		// Self-signed serving certificates for a cluster that has not
 		// provided any; an APIService then needs insecureSkipTLSVerify or
 		// this CA in caBundle.
 		o.Recommended.SecureServing.ServerCert.CertDirectory = filepath.Join(o.DataDir, "serving-certs")
 	}
 	return nil
+}
+
+// allowWebhookCalls lets kube-apiserver's calls to the admission handlers
+// through authorization, whatever --authorization-always-allow-paths says.
+// kube-apiserver calls webhooks without credentials (unless it is given an
+// admission kubeconfig), so they arrive as system:anonymous, which
+// k8s.io/apiserver's delegated authentication admits by default. The
+// handlers only answer AdmissionReviews: anyone who can reach the port
+// learns how a given object would be admitted (for deletion protection, how
+// many active pods, Bound claims or custom objects hold it), and changes
+// nothing. OpenKruise's own webhook server takes no credentials at all.
+func (o *Options) allowWebhookCalls() {
+	if o.Recommended.Authorization == nil || slices.Contains(o.Recommended.Authorization.AlwaysAllowPaths, handlers.AuthorizationAlwaysAllowPath) {
+		return
+	}
+	o.Recommended.Authorization.AlwaysAllowPaths = append(o.Recommended.Authorization.AlwaysAllowPaths, handlers.AuthorizationAlwaysAllowPath)
 }
 
 // Validate checks the flags for errors.

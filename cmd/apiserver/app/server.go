@@ -24,6 +24,8 @@ import (
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/host"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/embeddedetcd"
 	generatedopenapi "github.com/kruise-apiserver/kruise-apiserver/pkg/generated/openapi"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/webhook"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/webhook/handlers"
 )
 
 func init() {
@@ -114,6 +116,21 @@ func Run(ctx context.Context, o *Options) error {
 				}
 			}()
 			return nil
+		}); err != nil {
+			return err
+		}
+		// Admission webhooks run on every replica (kube-apiserver calls
+		// whichever the Service picks). The hook holds /readyz back until
+		// the handlers' informers have synced.
+		webhooks, err := webhook.NewContext(kruiseConfig, kubeConfig)
+		if err != nil {
+			return err
+		}
+		if err := handlers.Install(server.GenericAPIServer.Handler.NonGoRestfulMux, webhooks); err != nil {
+			return err
+		}
+		if err := server.GenericAPIServer.AddPostStartHook("start-webhook-informers", func(hook genericapiserver.PostStartHookContext) error {
+			return webhooks.StartInformers(hook.Context)
 		}); err != nil {
 			return err
 		}
