@@ -8,6 +8,8 @@ package deletionprotection
 import (
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
@@ -76,4 +78,57 @@ func ValidateLabel(labels map[string]string, fldPath *field.Path) field.ErrorLis
 		return nil
 	}
 	return field.ErrorList{field.NotSupported(fldPath.Key(LabelKey), value, []string{Always, Cascading})}
+}
+
+// Namespace is the Cascade of a Namespace: it holds its active Pods and,
+// when it has none, its Bound PersistentVolumeClaims. Each count is only
+// taken when needed; a failed count is an error that names what could not
+// be listed, and the delete is then refused.
+func Namespace(activePods, boundClaims func() (int, error)) Cascade {
+	return func() (string, error) {
+		pods, err := activePods()
+		if err != nil {
+			return "", fmt.Errorf("forbidden by ResourcesProtectionDeletion for list pods error: %v", err)
+		}
+		if pods > 0 {
+			return fmt.Sprintf("active pods %d>0", pods), nil
+		}
+		claims, err := boundClaims()
+		if err != nil {
+			return "", fmt.Errorf("forbidden by ResourcesProtectionDeletion for list pvc error: %v", err)
+		}
+		if claims > 0 {
+			return fmt.Sprintf("%q status pvc %d>0", corev1.ClaimBound, claims), nil
+		}
+		return "", nil
+	}
+}
+
+// CustomResourceDefinition is the Cascade of a CRD: it holds its objects
+// (those not being deleted). list names what is listed, e.g. the
+// group/version and list kind, for the error message.
+func CustomResourceDefinition(list fmt.Stringer, activeObjects func() (int, error)) Cascade {
+	return func() (string, error) {
+		n, err := activeObjects()
+		if err != nil {
+			return "", fmt.Errorf("failed to list CRs of %v: %v", list, err)
+		}
+		if n > 0 {
+			return fmt.Sprintf("active CRs %d>0", n), nil
+		}
+		return "", nil
+	}
+}
+
+// PodActive tells whether a Pod counts for a namespace's Cascading
+// protection: it has not finished and is not being deleted (Kubernetes'
+// controller.IsPodActive).
+func PodActive(pod *corev1.Pod) bool {
+	return pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed && pod.DeletionTimestamp == nil
+}
+
+// ClaimBound tells whether a PersistentVolumeClaim counts for a namespace's
+// Cascading protection: it is Bound and not being deleted.
+func ClaimBound(claim *corev1.PersistentVolumeClaim) bool {
+	return claim.DeletionTimestamp == nil && claim.Status.Phase == corev1.ClaimBound
 }
