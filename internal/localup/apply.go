@@ -26,11 +26,14 @@ import (
 // bootstrapKinds are the objects of artifacts/base that make sense without
 // Pods: local-up runs kruise-apiserver as a process, so the Deployment, the
 // etcd StatefulSet, their Services and Secrets are left out; the APIServices
-// point at an ExternalName Service for localhost instead.
+// and the admission webhooks point at an ExternalName Service for localhost
+// instead.
 var bootstrapKinds = map[string]bool{
 	"Namespace": true, "ServiceAccount": true,
 	"ClusterRole": true, "ClusterRoleBinding": true, "Role": true, "RoleBinding": true,
-	"APIService": true,
+	"APIService":                     true,
+	"MutatingWebhookConfiguration":   true,
+	"ValidatingWebhookConfiguration": true,
 }
 
 // applyArtifacts applies, with server-side apply, the bootstrap objects of
@@ -60,6 +63,11 @@ func (c *Cluster) applyArtifacts(ctx context.Context) error {
 				return err
 			}
 		}
+		if kind := obj.GetKind(); kind == "MutatingWebhookConfiguration" || kind == "ValidatingWebhookConfiguration" {
+			if err := c.pointWebhooksHere(obj, caBundle); err != nil {
+				return err
+			}
+		}
 		apply = append(apply, obj)
 	}
 	if apiServices != len(OurAPIServices) {
@@ -71,20 +79,46 @@ func (c *Cluster) applyArtifacts(ctx context.Context) error {
 		"spec": map[string]interface{}{
 			// The aggregator resolves an ExternalName Service to
 			// <externalName>:<APIService port> and still checks the serving
-			// certificate for the Service's DNS name.
+			// certificate for the Service's DNS name; kube-apiserver's
+			// webhook client resolves it the same way (to
+			// <externalName>:<clientConfig.service.port>).
 			"type": "ExternalName", "externalName": "localhost",
 		},
 	}})
-	// Namespaces first, APIServices last, so everything they refer to exists.
+	// Namespaces first, APIServices and webhooks last, so everything they
+	// refer to exists.
 	sort.SliceStable(apply, func(i, j int) bool { return applyOrder(apply[i]) < applyOrder(apply[j]) })
 	return c.serverSideApply(ctx, apply)
+}
+
+// pointWebhooksHere sets the CA bundle and the balancer's port in every
+// webhook of a webhook configuration.
+func (c *Cluster) pointWebhooksHere(obj *unstructured.Unstructured, caBundle []byte) error {
+	webhooks, _, err := unstructured.NestedSlice(obj.Object, "webhooks")
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", obj.GetKind(), obj.GetName(), err)
+	}
+	for i, w := range webhooks {
+		webhook, ok := w.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("%s %s: webhook %d is not an object", obj.GetKind(), obj.GetName(), i)
+		}
+		if err := unstructured.SetNestedField(webhook, base64.StdEncoding.EncodeToString(caBundle), "clientConfig", "caBundle"); err != nil {
+			return err
+		}
+		if err := unstructured.SetNestedField(webhook, int64(c.kruisePort), "clientConfig", "service", "port"); err != nil {
+			return err
+		}
+		webhooks[i] = webhook
+	}
+	return unstructured.SetNestedSlice(obj.Object, webhooks, "webhooks")
 }
 
 func applyOrder(obj *unstructured.Unstructured) int {
 	switch obj.GetKind() {
 	case "Namespace":
 		return 0
-	case "APIService":
+	case "APIService", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration":
 		return 2
 	}
 	return 1
