@@ -21,6 +21,7 @@ import (
 	netutils "k8s.io/utils/net"
 
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/apiserver"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/certauthcache"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/host"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/embeddedetcd"
 	generatedopenapi "github.com/kruise-apiserver/kruise-apiserver/pkg/generated/openapi"
@@ -183,6 +184,9 @@ func (o *Options) Config() (*apiserver.Config, error) {
 		if err := pki.apply(serverConfig, o.Out); err != nil {
 			return nil, err
 		}
+	}
+	if authn := &serverConfig.Authentication; authn.Authenticator != nil {
+		authn.Authenticator = certauthcache.New(authn.Authenticator, authn.RequestHeaderConfig, certauthcache.DefaultTTL)
 	}
 	return &apiserver.Config{GenericConfig: serverConfig}, nil
 }
