@@ -96,9 +96,11 @@ func fakeNodeImage(t *testing.T, file string) {
 
 // storedWithoutControllerWrites is the object of a manifest as stored,
 // without what the controllers write: the status (and resourceVersion,
-// managedFields, generation with it) and a CloneSet's
+// managedFields, generation with it), a CloneSet's
 // scaleStrategy.podsToDelete, from which the CloneSet controller drops the
-// names of pods it does not have, as OpenKruise's does (a sample names one).
+// names of pods it does not have, as OpenKruise's does (a sample names one),
+// and the template hash label the ImageListPullJob controller puts on its
+// jobs.
 func storedWithoutControllerWrites(t *testing.T, ns, file string) string {
 	t.Helper()
 	var obj map[string]any
@@ -110,6 +112,12 @@ func storedWithoutControllerWrites(t *testing.T, ns, file string) string {
 		delete(meta, "resourceVersion")
 		delete(meta, "managedFields")
 		delete(meta, "generation")
+		if lbls, ok := meta["labels"].(map[string]any); ok && obj["kind"] == "ImageListPullJob" {
+			delete(lbls, "controller-revision-hash")
+			if len(lbls) == 0 {
+				delete(meta, "labels")
+			}
+		}
 	}
 	if spec, ok := obj["spec"].(map[string]any); ok && obj["kind"] == "CloneSet" {
 		if scale, ok := spec["scaleStrategy"].(map[string]any); ok {

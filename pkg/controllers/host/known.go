@@ -3,6 +3,7 @@ package host
 import (
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/cloneset"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/imagelistpulljob"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/imagepulljob"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/nodeimage"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/statefulset"
@@ -12,9 +13,10 @@ import (
 // Known lists the controllers that can run, by name (the names of
 // --controllers).
 var Known = map[string]controllers.InitFunc{
-	"cloneset":       cloneset.New,
-	"imagepulljob":   imagepulljob.New,
-	"nodeimage":      nodeimage.New,
-	"statefulset":    statefulset.New,
-	"workloadspread": workloadspread.New,
+	"cloneset":         cloneset.New,
+	"imagelistpulljob": imagelistpulljob.New,
+	"imagepulljob":     imagepulljob.New,
+	"nodeimage":        nodeimage.New,
+	"statefulset":      statefulset.New,
+	"workloadspread":   workloadspread.New,
 }
