@@ -90,6 +90,44 @@ spec:
 		kubectl(t, "-n", ns, "delete", "deployment", "web")
 	})
 
+	t.Run("ReplicaSet and StatefulSet", func(t *testing.T) {
+		// apps/v1 ones, not Kruise's Advanced StatefulSet (also "sts").
+		kubectlIn(t, `apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: web
+  labels: {policy.kruise.io/delete-protection: Cascading}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web-rs}}
+  template:
+    metadata: {labels: {app: web-rs}}
+    spec: {containers: [{name: web, image: example.invalid/web:v1}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: web
+  labels: {policy.kruise.io/delete-protection: Always}
+spec:
+  replicas: 0
+  serviceName: web
+  selector: {matchLabels: {app: web-sts}}
+  template:
+    metadata: {labels: {app: web-sts}}
+    spec: {containers: [{name: web, image: example.invalid/web:v1}]}
+`, "-n", ns, "apply", "-f", "-")
+		stderr := kubectlFails(t, "-n", ns, "delete", "replicasets.apps", "web")
+		expectContains(t, "delete of a Cascading ReplicaSet with replicas", stderr, deniedCascading+" and replicas 1>0")
+		kubectl(t, "-n", ns, "scale", "replicasets.apps", "web", "--replicas=0")
+		kubectl(t, "-n", ns, "delete", "replicasets.apps", "web")
+
+		stderr = kubectlFails(t, "-n", ns, "delete", "statefulsets.apps", "web")
+		expectContains(t, "delete of an Always StatefulSet", stderr, deniedAlways)
+		kubectl(t, "-n", ns, "label", "statefulsets.apps", "web", protectionLabel+"=Cascading", "--overwrite")
+		kubectl(t, "-n", ns, "delete", "statefulsets.apps", "web")
+	})
+
 	t.Run("CloneSet keeps its storage protection, with the same text", func(t *testing.T) {
 		kubectlIn(t, cloneSetManifest("same-text", 0), "apply", "-n", ns, "-f", "-")
 		kubectl(t, "-n", ns, "label", "clone", "same-text", protectionLabel+"=Always")
