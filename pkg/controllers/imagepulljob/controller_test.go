@@ -478,3 +478,69 @@ func TestNeverTakesInNewNodes(t *testing.T) {
 		t.Errorf("status %+v, want desired 2, open", st)
 	}
 }
+
+// queued drains the queue.
+func (f *fixture) queued() []string {
+	var keys []string
+	for f.c.queue.Len() > 0 {
+		key, _ := f.c.queue.Get()
+		f.c.queue.Done(key)
+		f.c.queue.Forget(key)
+		keys = append(keys, key)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func TestEventHandlers(t *testing.T) {
+	gpu := newJob("gpu", "base:latest", func(j *appsv1beta1.ImagePullJob) {
+		j.Spec.Selector = &appsv1beta1.ImagePullJobNodeSelector{LabelSelector: metav1.LabelSelector{MatchLabels: map[string]string{"pool": "gpu"}}}
+	})
+	web := newJob("web", "envoy:v1", func(j *appsv1beta1.ImagePullJob) {
+		j.Spec.PodSelector = &appsv1beta1.ImagePullJobPodSelector{LabelSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}}
+	})
+	done := newJob("done", "base:latest", func(j *appsv1beta1.ImagePullJob) {
+		j.Status.CompletionTime = &metav1.Time{Time: t0}
+	})
+	f := newFixture(t, gpu, web, done)
+	f.load()
+	f.queued()
+
+	cpuNode := nodeImage("n1", map[string]string{"pool": "cpu"})
+	f.c.onNodeImageAddOrDelete(cpuNode)
+	if got := f.queued(); !slices.Equal(got, []string{"default/web"}) {
+		t.Errorf("a cpu node added: queued %v, want only the podSelector job", got)
+	}
+	gpuNode := cpuNode.DeepCopy()
+	gpuNode.ResourceVersion = "2"
+	gpuNode.Labels["pool"] = "gpu"
+	f.c.onNodeImageUpdate(cpuNode, gpuNode)
+	if got := f.queued(); !slices.Equal(got, []string{"default/gpu"}) {
+		t.Errorf("a node relabelled into the selector: queued %v, want the gpu job (not the completed one)", got)
+	}
+	reported := gpuNode.DeepCopy()
+	reported.ResourceVersion = "3"
+	reported.Status.ImageStatuses = map[string]appsv1beta1.ImageStatus{"envoy": {Tags: []appsv1beta1.ImageTagStatus{{Tag: "v1", Phase: appsv1beta1.ImagePhaseSucceeded}}}}
+	f.c.onNodeImageUpdate(gpuNode, reported)
+	if got := f.queued(); !slices.Equal(got, []string{"default/web"}) {
+		t.Errorf("envoy reported on a node: queued %v, want the envoy job", got)
+	}
+
+	p := pod("p", "", map[string]string{"app": "web"}, corev1.PodPending)
+	f.c.onPodAddOrDelete(p)
+	if got := f.queued(); len(got) != 0 {
+		t.Errorf("an unscheduled pod: queued %v, want nothing", got)
+	}
+	bound := p.DeepCopy()
+	bound.Spec.NodeName = "n1"
+	f.c.onPodUpdate(p, bound)
+	if got := f.queued(); !slices.Equal(got, []string{"default/web"}) {
+		t.Errorf("a matching pod bound: queued %v, want the web job", got)
+	}
+	running := bound.DeepCopy()
+	running.Status.Phase = corev1.PodRunning
+	f.c.onPodUpdate(bound, running)
+	if got := f.queued(); len(got) != 0 {
+		t.Errorf("a pod's phase changed within active: queued %v, want nothing", got)
+	}
+}
