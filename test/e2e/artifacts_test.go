@@ -28,6 +28,7 @@ func TestArtifactsInstall(t *testing.T) {
 			out := kubectl(t, "apply", "--dry-run=server", "-k", filepath.Join(artifacts, "overlays", overlay))
 			expectContains(t, "dry run of "+overlay, out, "deployment.apps/kruise-apiserver created (server dry run)")
 			expectContains(t, "dry run of "+overlay, out, "apiservice.apiregistration.k8s.io/v1beta1.apps.kruise.io configured (server dry run)")
+			expectContains(t, "dry run of "+overlay, out, "daemonset.apps/kruise-daemon created (server dry run)")
 		})
 	}
 }
