@@ -5,7 +5,7 @@
 # default, sharing an etcd of their own (kruise-etcd) behind a local
 # balancer, the one holding the Lease kruise-system/kruise-manager running
 # the controllers; with --node, also a real node so that Pods run:
-# containerd, kubelet and a registry with images built here, in their own
+# containerd, kubelet, kruise-daemon and a registry with images built here, in their own
 # network and mount namespace joined to the host by a veth pair, and
 # kube-scheduler (needs root and hack/install-node-deps.sh).
 #
@@ -38,5 +38,7 @@ for arg in "$@"; do
 done
 KUBE_BIN_DIR=$(hack/build-kube-binaries.sh "${binaries[@]}" | tail -n 1)
 go build -o _output/bin/kruise-apiserver ./cmd/apiserver
+go build -o _output/bin/kruise-daemon ./cmd/kruise-daemon
 exec _output/bin/local-up --dir _output/local --kube-bin-dir "${KUBE_BIN_DIR}" \
-    --kruise-binary _output/bin/kruise-apiserver --artifacts artifacts --images-dir hack/images "$@"
+    --kruise-binary _output/bin/kruise-apiserver --daemon-binary _output/bin/kruise-daemon \
+    --artifacts artifacts --images-dir hack/images "$@"

@@ -43,6 +43,7 @@ func run() error {
 	flags.BoolVar(&detach, "d", false, "start detached and return once everything is ready")
 	flags.BoolVar(&opts.Node, "node", false, "also run a real node (containerd, kubelet, registry, kube-scheduler); needs root")
 	flags.StringVar(&opts.ImagesDir, "images-dir", "hack/images", "the repository's hack/images (the node's images)")
+	flags.StringVar(&opts.DaemonBinary, "daemon-binary", "_output/bin/kruise-daemon", "the kruise-daemon binary (run on the node)")
 	flags.IntVar(&opts.KruiseReplicas, "kruise-replicas", localup.DefaultKruiseReplicas, "kruise-apiserver replicas (sharing one etcd, behind a balancer; the Lease holder runs the controllers)")
 	if err := flags.Parse(os.Args[1:]); err != nil {
 		return err
@@ -72,7 +73,7 @@ func run() error {
 	if opts.KruiseReplicas < 1 {
 		return errors.New("--kruise-replicas must be at least 1")
 	}
-	for _, p := range []*string{&opts.KubeBinDir, &opts.KruiseBinary, &opts.ArtifactsDir, &opts.ImagesDir} {
+	for _, p := range []*string{&opts.KubeBinDir, &opts.KruiseBinary, &opts.ArtifactsDir, &opts.ImagesDir, &opts.DaemonBinary} {
 		if *p, err = filepath.Abs(*p); err != nil {
 			return err
 		}

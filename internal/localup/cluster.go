@@ -57,6 +57,10 @@ type Options struct {
 	// ImagesDir is the repository's hack/images (pause, testapp), built
 	// into the node's images; required with Node.
 	ImagesDir string
+	// DaemonBinary is the kruise-daemon binary (cmd/kruise-daemon), run
+	// beside the kubelet on the node and on every node AddNode adds;
+	// required with Node.
+	DaemonBinary string
 
 	// KruiseReplicas is how many kruise-apiserver processes run, sharing
 	// one etcd of their own and reached by kube-apiserver through a
@@ -95,6 +99,7 @@ type Cluster struct {
 	procs map[string]*process
 
 	node            *node
+	extraNodes      []*extraNode      // AddNode's
 	nodeLink        string            // kept after Down, for Leaks
 	nodeSysctls     map[string]string // the host's, from before any node
 	nodeCgroupProcs string

@@ -67,7 +67,15 @@ const (
 	Containerd    = "containerd"
 	Kubelet       = "kubelet"
 	KubeScheduler = "kube-scheduler"
+	// KruiseDaemon is the node's kruise-daemon; those of nodes AddNode
+	// adds are KruiseDaemon-<node name>, their containerds
+	// Containerd-<node name>.
+	KruiseDaemon = "kruise-daemon"
 )
+
+// DaemonHealthzPort is the port of the node's kruise-daemon's /healthz on
+// the node IP; the daemons of added nodes take the next ones.
+const DaemonHealthzPort = 10221
 
 // RegistryPort is the registry's port on the node IP.
 const RegistryPort = 5000
@@ -124,6 +132,11 @@ func (c *Cluster) checkNodePrerequisites() error {
 	}
 	if c.opts.ImagesDir == "" {
 		problems = append(problems, "Options.ImagesDir (the repository's hack/images) is not set")
+	}
+	if c.opts.DaemonBinary == "" {
+		problems = append(problems, "Options.DaemonBinary (kruise-daemon, go build ./cmd/kruise-daemon) is not set")
+	} else if _, err := os.Stat(c.opts.DaemonBinary); err != nil {
+		problems = append(problems, "kruise-daemon: "+err.Error())
 	}
 	// The overlays would hide the state directory from the host.
 	for _, hidden := range []string{"/var/lib", "/var/log", "/run", "/var/run"} {
@@ -190,6 +203,10 @@ func (c *Cluster) startNode(ctx context.Context) error {
 		return err
 	}
 	if err := c.waitNodeReady(ctx); err != nil {
+		return err
+	}
+	c.step("node: kruise-daemon for %s", NodeName)
+	if err := c.startDaemon(ctx, KruiseDaemon, NodeName, c.containerdSocket(), DaemonHealthzPort); err != nil {
 		return err
 	}
 	c.step("node: %s Ready (%.1fs)", NodeName, time.Since(start).Seconds())
@@ -409,12 +426,7 @@ func (c *Cluster) pushImages(ctx context.Context) error {
 		wg.Add(1)
 		go func(i int, ref, layout string) {
 			defer wg.Done()
-			cmd := exec.CommandContext(ctx, "nsenter", "--target", strconv.Itoa(c.node.holderPID), "--net", "--mount", "--",
-				"skopeo", "--insecure-policy", "copy", "--quiet", "--dest-tls-verify=false", "oci:"+layout, "docker://"+ref)
-			cmd.Env = append(os.Environ(), "TMPDIR="+filepath.Join(st.Dir, "tmp"))
-			if out, err := cmd.CombinedOutput(); err != nil {
-				errs[i] = fmt.Errorf("pushing %s: %v: %s", ref, err, out)
-			}
+			errs[i] = c.skopeoPush(ctx, layout, ref)
 		}(i, ref, layout)
 		i++
 	}
@@ -422,14 +434,31 @@ func (c *Cluster) pushImages(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// skopeoPush pushes the OCI layout image layout (dir:tag) to the
+// registry as ref, from the node's namespaces.
+func (c *Cluster) skopeoPush(ctx context.Context, layout, ref string) error {
+	cmd := exec.CommandContext(ctx, "nsenter", "--target", strconv.Itoa(c.node.holderPID), "--net", "--mount", "--",
+		"skopeo", "--insecure-policy", "copy", "--quiet", "--dest-tls-verify=false", "oci:"+layout, "docker://"+ref)
+	cmd.Env = append(os.Environ(), "TMPDIR="+filepath.Join(c.node.state.Dir, "tmp"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("pushing %s: %v: %s", ref, err, out)
+	}
+	return nil
+}
+
 func (c *Cluster) containerdSocket() string {
 	return filepath.Join(c.node.state.Dir, "containerd", "containerd.sock")
 }
 
+// registryHostsDir is the containerd registry configuration every
+// containerd of the node uses (config_path).
+func (c *Cluster) registryHostsDir() string {
+	return filepath.Join(c.node.state.Dir, "containerd", "certs.d")
+}
+
 func (c *Cluster) startContainerd(ctx context.Context) error {
 	st := c.node.state
-	dir := filepath.Join(st.Dir, "containerd")
-	certsDir := filepath.Join(dir, "certs.d")
+	certsDir := c.registryHostsDir()
 	// The registry serves itself and docker.io: server is where a host
 	// falls back to when its hosts fail, so docker.io never reaches the
 	// internet (images of OpenKruise's samples are served by stand-ins,
@@ -462,6 +491,19 @@ func (c *Cluster) startContainerd(ctx context.Context) error {
 		}},
 	}
 	if err := writeJSON(filepath.Join(st.Dir, "cni", "net.d", "10-kruise-local.conflist"), cni); err != nil {
+		return err
+	}
+	return c.startContainerdIn(ctx, Containerd, filepath.Join(st.Dir, "containerd"))
+}
+
+// startContainerdIn starts a containerd in the node's namespaces whose
+// state, configuration and socket (containerd.sock) are in dir, and waits
+// for its CRI plugin. Every containerd of the node resolves images through
+// the node's registry (registryHostsDir).
+func (c *Cluster) startContainerdIn(ctx context.Context, name, dir string) error {
+	st := c.node.state
+	socket := filepath.Join(dir, "containerd.sock")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
 	// containerd 2 configuration (version 3): every path under the node's
@@ -516,22 +558,22 @@ imports = []
 
   [plugins.'io.containerd.image-verifier.v1.bindir']
     bin_dir = %[10]q
-`, filepath.Join(dir, "root"), filepath.Join(dir, "state"), c.containerdSocket(), c.containerdSocket()+".ttrpc",
-		c.Images.Pause, certsDir, CNIBinDir, filepath.Join(st.Dir, "cni", "net.d"), filepath.Join(dir, "opt"),
+`, filepath.Join(dir, "root"), filepath.Join(dir, "state"), socket, socket+".ttrpc",
+		c.Images.Pause, c.registryHostsDir(), CNIBinDir, filepath.Join(st.Dir, "cni", "net.d"), filepath.Join(dir, "opt"),
 		filepath.Join(dir, "image-verifier"))
 	configPath := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(configPath, []byte(config), 0o600); err != nil {
 		return err
 	}
-	p, err := c.startInNode(Containerd, filepath.Join(c.opts.KubeBinDir, "containerd"), "--config", configPath, "--log-level", "warn")
+	p, err := c.startInNode(name, filepath.Join(c.opts.KubeBinDir, "containerd"), "--config", configPath, "--log-level", "warn")
 	if err != nil {
 		return err
 	}
 	// The socket comes before the CRI services: wait for the CRI plugin.
-	return waitFor(ctx, p, "containerd", time.Minute, func(ctx context.Context) error {
+	return waitFor(ctx, p, name, time.Minute, func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		out, err := exec.CommandContext(ctx, filepath.Join(c.opts.KubeBinDir, "ctr"), "--address", c.containerdSocket(), "plugins", "ls").CombinedOutput()
+		out, err := exec.CommandContext(ctx, filepath.Join(c.opts.KubeBinDir, "ctr"), "--address", socket, "plugins", "ls").CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("ctr plugins ls: %v: %s", err, out)
 		}
@@ -677,6 +719,7 @@ func (c *Cluster) waitNodeReady(ctx context.Context) error {
 // stopNode stops the scheduler and the kubelet, then everything else of
 // the node at once, and undoes what it changed on the host.
 func (c *Cluster) stopNode() error {
+	c.stopExtraNodes()
 	for _, name := range []string{KubeScheduler, Kubelet} {
 		c.mu.Lock()
 		p := c.procs[name]
@@ -690,7 +733,14 @@ func (c *Cluster) stopNode() error {
 	}
 	err := teardownNode(c.opts.Dir, c.node.state)
 	// Reap what was killed.
-	for _, name := range []string{Containerd, Registry, NodeNamespace} {
+	reap := []string{KruiseDaemon, Containerd, Registry, NodeNamespace}
+	c.mu.Lock()
+	for _, n := range c.extraNodes {
+		reap = append(reap, KruiseDaemon+"-"+n.name, Containerd+"-"+n.name)
+	}
+	c.extraNodes = nil
+	c.mu.Unlock()
+	for _, name := range reap {
 		c.mu.Lock()
 		p := c.procs[name]
 		c.mu.Unlock()

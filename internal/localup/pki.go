@@ -26,6 +26,12 @@ const (
 	// kube-apiserver: that of the ServiceAccount artifacts/ binds its RBAC
 	// to, so local-up exercises the same rules as a cluster install.
 	KruiseUser = "system:serviceaccount:" + KruiseNamespace + ":" + KruiseServiceName
+	// DaemonNamespace and DaemonServiceAccount are kruise-daemon's in
+	// artifacts/; DaemonUser is its identity (every node's daemon), so that
+	// local-up exercises the ClusterRole artifacts/ gives it.
+	DaemonNamespace      = "kruise-daemon"
+	DaemonServiceAccount = "kruise-daemon"
+	DaemonUser           = "system:serviceaccount:" + DaemonNamespace + ":" + DaemonServiceAccount
 	// KubeletClientUser is kube-apiserver's identity towards kubelets (logs,
 	// exec, port-forward), bound to system:kubelet-api-admin as in kubeadm.
 	KubeletClientUser = "kube-apiserver-kubelet-client"
@@ -42,8 +48,9 @@ type certs struct {
 
 	// The node's: kube-apiserver's client certificate towards kubelets,
 	// kube-scheduler's and the kubelet's (system:node:<NodeName> in
-	// system:nodes, as the Node authorizer and NodeRestriction expect).
-	kubeletClient, scheduler, node string
+	// system:nodes, as the Node authorizer and NodeRestriction expect), and
+	// kruise-daemon's.
+	kubeletClient, scheduler, node, daemon string
 }
 
 // certPath and keyPath name the files of one key pair.
@@ -75,6 +82,7 @@ func ensureCerts(dir string) (*certs, error) {
 		kubeletClient:     "kube-apiserver-kubelet-client",
 		scheduler:         "kube-scheduler",
 		node:              "node-" + NodeName,
+		daemon:            "kruise-daemon",
 	}
 	now := time.Now()
 	loopback := []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")}
@@ -99,6 +107,10 @@ func ensureCerts(dir string) (*certs, error) {
 		{c.clusterCA, c.kubeletClient, pki.LeafSpec{Subject: pkix.Name{CommonName: KubeletClientUser}, Usages: client}},
 		{c.clusterCA, c.scheduler, pki.LeafSpec{Subject: pkix.Name{CommonName: "system:kube-scheduler"}, Usages: client}},
 		{c.clusterCA, c.node, pki.LeafSpec{Subject: pkix.Name{CommonName: "system:node:" + NodeName, Organization: []string{"system:nodes"}}, Usages: client}},
+		{c.clusterCA, c.daemon, pki.LeafSpec{
+			Subject: pkix.Name{CommonName: DaemonUser, Organization: []string{"system:serviceaccounts", "system:serviceaccounts:" + DaemonNamespace}},
+			Usages:  client,
+		}},
 		{c.frontProxyCA, c.frontProxyClient, pki.LeafSpec{Subject: pkix.Name{CommonName: "front-proxy-client"}, Usages: client}},
 		{c.kruiseCA, c.kruiseServing, pki.LeafSpec{
 			Subject: pkix.Name{CommonName: KruiseServiceName}, Usages: server,

@@ -84,6 +84,14 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 
+	daemonBinary := filepath.Join(work, "kruise-daemon")
+	build = exec.Command("go", "build", "-o", daemonBinary, "./cmd/kruise-daemon")
+	build.Dir = repo
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: building kruise-daemon: %v\n%s", err, out)
+		return 1
+	}
+
 	var before localup.HostSnapshot
 	if withNode {
 		before = localup.SnapshotHost()
@@ -99,6 +107,7 @@ func runMain(m *testing.M) int {
 		Progress:     os.Stderr,
 		Node:         withNode,
 		ImagesDir:    filepath.Join(repo, "hack", "images"),
+		DaemonBinary: daemonBinary,
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: local-up: %v\n", err)
