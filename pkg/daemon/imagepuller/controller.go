@@ -373,7 +373,7 @@ func (c *Controller) statusFor(ni *appsv1beta1.NodeImage) appsv1beta1.NodeImageS
 	}
 	// The first round of pulls the node was given has ended: say how, once.
 	if status.FirstSyncStatus == nil && status.Desired > 0 && status.Succeeded+status.Failed == status.Desired {
-		status.FirstSyncStatus = &appsv1beta1.SyncStatus{SyncAt: metav1.Now(), Status: appsv1beta1.SyncStatusSucceeded}
+		status.FirstSyncStatus = &appsv1beta1.SyncStatus{SyncAt: metav1.Now().Rfc3339Copy(), Status: appsv1beta1.SyncStatusSucceeded}
 		if len(failed) > 0 {
 			sort.Strings(failed)
 			status.FirstSyncStatus.Status = appsv1beta1.SyncStatusFailed

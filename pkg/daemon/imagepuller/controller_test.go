@@ -2,6 +2,7 @@ package imagepuller
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,8 +12,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	kubefake "k8s.io/client-go/kubernetes/fake"
+	clienttesting "k8s.io/client-go/testing"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/utils/ptr"
 
@@ -128,6 +131,19 @@ func newFixture(t *testing.T, ni *appsv1beta1.NodeImage, kubeObjects ...interfac
 			t.Fatal(err)
 		}
 	}
+	// The server keeps times to the second (RFC 3339), as the JSON round
+	// trip does; the fake clientset would keep them as written.
+	f.kruise.PrependReactor("update", "nodeimages", func(action clienttesting.Action) (bool, runtime.Object, error) {
+		if action.GetSubresource() == "status" {
+			obj := action.(clienttesting.UpdateAction).GetObject().(*appsv1beta1.NodeImage)
+			data, _ := json.Marshal(obj)
+			*obj = appsv1beta1.NodeImage{}
+			if err := json.Unmarshal(data, obj); err != nil {
+				return true, nil, err
+			}
+		}
+		return false, nil, nil
+	})
 	done := make(chan struct{})
 	t.Cleanup(func() { cancel(); <-done })
 	c := NewController(node, f.kruise, f.kube.CoreV1(), f.images, nil, Options{RetryPause: 10 * time.Millisecond, MaxRetryPause: 20 * time.Millisecond, StatusQPS: 100, StatusBurst: 100})
@@ -416,5 +432,32 @@ func TestImageRef(t *testing.T) {
 	}
 	if got := imageRef("base", "sha256:abc"); got != "base@sha256:abc" {
 		t.Errorf("got %s", got)
+	}
+}
+
+// statusWrites counts the status updates the daemon made.
+func (f *fixture) statusWrites() int {
+	n := 0
+	for _, a := range f.kruise.Actions() {
+		if a.GetVerb() == "update" && a.GetSubresource() == "status" {
+			n++
+		}
+	}
+	return n
+}
+
+func TestNoStatusWritesWhenNothingChanged(t *testing.T) {
+	f := newFixture(t, nodeImage(map[string]appsv1beta1.ImageSpec{
+		base: {Tags: []appsv1beta1.ImageTagSpec{tagSpec("latest", 0, appsv1beta1.PullAlways, 300, 3)}},
+	}))
+	f.images.mu.Lock()
+	f.images.registry[base+":latest"] = "sha256:v1"
+	f.images.mu.Unlock()
+	f.waitTag(base, "latest", 0, appsv1beta1.ImagePhaseSucceeded)
+	time.Sleep(500 * time.Millisecond)
+	before := f.statusWrites()
+	time.Sleep(2 * time.Second)
+	if after := f.statusWrites(); after != before {
+		t.Errorf("%d status writes in 2s after the pull ended; the status did not change", after-before)
 	}
 }

@@ -46,7 +46,10 @@ func (w *worker) run(ctx context.Context) {
 		return
 	}
 
-	start := metav1.Now()
+	// Times to the second, as the server keeps them: the status compares
+	// equal to what it stored, and is not written again.
+	began := time.Now()
+	start := metav1.NewTime(began).Rfc3339Copy()
 	status := appsv1beta1.ImageTagStatus{
 		Tag: w.tag.Tag, Phase: appsv1beta1.ImagePhasePulling, Version: w.tag.Version, StartTime: &start,
 	}
@@ -65,7 +68,7 @@ func (w *worker) run(ctx context.Context) {
 			backoffLimit = *p.BackoffLimit
 		}
 		if p.ActiveDeadlineSeconds != nil {
-			deadline = start.Add(time.Duration(*p.ActiveDeadlineSeconds) * time.Second)
+			deadline = began.Add(time.Duration(*p.ActiveDeadlineSeconds) * time.Second)
 		}
 	}
 
@@ -99,11 +102,11 @@ func (w *worker) run(ctx context.Context) {
 			return
 		}
 		if err == nil {
-			now := metav1.Now()
+			now := metav1.Now().Rfc3339Copy()
 			status.Phase, status.Progress, status.ImageID, status.CompletionTime = appsv1beta1.ImagePhaseSucceeded, 100, imageID, &now
 			if w.c.report(w, status) {
-				klog.InfoS("Pulled", "image", ref, "version", w.tag.Version, "imageID", imageID, "duration", now.Sub(start.Time))
-				w.c.event(w.tag, corev1.EventTypeNormal, ReasonPullImageSucceed, "Image %s, elapsed time %v", ref, now.Sub(start.Time).Round(time.Millisecond))
+				klog.InfoS("Pulled", "image", ref, "version", w.tag.Version, "imageID", imageID, "duration", time.Since(began))
+				w.c.event(w.tag, corev1.EventTypeNormal, ReasonPullImageSucceed, "Image %s, elapsed time %v", ref, time.Since(began).Round(time.Millisecond))
 			}
 			return
 		}
@@ -112,7 +115,7 @@ func (w *worker) run(ctx context.Context) {
 		}
 		lastErr = err
 	}
-	now := metav1.Now()
+	now := metav1.Now().Rfc3339Copy()
 	status.Phase, status.Progress, status.CompletionTime, status.Message = appsv1beta1.ImagePhaseFailed, 0, &now, lastErr.Error()
 	if w.c.report(w, status) {
 		klog.InfoS("Failed to pull", "image", ref, "version", w.tag.Version, "err", lastErr)
