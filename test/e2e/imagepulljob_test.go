@@ -147,10 +147,25 @@ func TestImagePullJobReleaseNotes(t *testing.T) {
 		}
 		return nil
 	})
-	// Never: the job is not finished, whatever the nodes report.
-	time.Sleep(2 * time.Second)
+	// Never: the job is not finished, whatever the nodes report. And with
+	// nothing left to do, the daemon writes nothing (only this test's job
+	// pulls on the added node).
+	_, kruise := clients(t)
+	before, err := kruise.AppsV1beta1().NodeImages().Get(context.Background(), secondNode, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
 	if job := getImagePullJob(t, ns, "test-imagepulljob"); job.Status.CompletionTime != nil {
 		t.Errorf("a completionPolicy Never job completed at %v", job.Status.CompletionTime)
+	}
+	after, err := kruise.AppsV1beta1().NodeImages().Get(context.Background(), secondNode, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.ResourceVersion != before.ResourceVersion {
+		t.Errorf("NodeImage %s written meanwhile (resourceVersion %s, then %s): status %+v, then %+v",
+			secondNode, before.ResourceVersion, after.ResourceVersion, before.Status, after.Status)
 	}
 	// The added node is kept out of scheduling: no kubelet runs its pods.
 	out := kubectl(t, "get", "node", secondNode, "-o", "jsonpath={.spec.taints[*].key} {.status.conditions[?(@.type=='Ready')].status}")
