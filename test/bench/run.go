@@ -108,9 +108,9 @@ func Run(ctx context.Context, cfg Config) error {
 	cluster, err := localup.Up(ctx, localup.Options{
 		Dir: filepath.Join(cfg.Dir, "local"), KubeBinDir: cfg.KubeBinDir, KruiseBinary: cfg.KruiseBinary,
 		ArtifactsDir: cfg.ArtifactsDir, Progress: cfg.Progress,
-		// The embedded controllers are off: the CRD has none, and the
-		// bench compares API servers.
-		KruiseArgs: []string{"--controllers=-cloneset,-statefulset"},
+		// The embedded controllers are off (an empty list enables none):
+		// the CRD has none, and the bench compares API servers.
+		KruiseArgs: []string{"--controllers="},
 	})
 	if err != nil {
 		return fmt.Errorf("local-up: %w", err)
