@@ -461,3 +461,37 @@ func TestNoStatusWritesWhenNothingChanged(t *testing.T) {
 		t.Errorf("%d status writes in 2s after the pull ended; the status did not change", after-before)
 	}
 }
+
+func TestConcurrentPullsBounded(t *testing.T) {
+	f := newFixture(t, nodeImage(nil))
+	f.images.mu.Lock()
+	f.images.blockPulls = true
+	f.images.mu.Unlock()
+	// newFixture's controller allows 5 pulls at once; six tags leave one
+	// waiting.
+	var tags []appsv1beta1.ImageTagSpec
+	for i := 0; i < 6; i++ {
+		tags = append(tags, tagSpec(fmt.Sprintf("t%d", i), 0, appsv1beta1.PullAlways, 300, 0))
+	}
+	f.setSpec(appsv1beta1.NodeImageSpec{Images: map[string]appsv1beta1.ImageSpec{base: {Tags: tags}}})
+	var last appsv1beta1.NodeImageStatus
+	err := wait.PollUntilContextTimeout(f.ctx, 10*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+		last = f.get().Status
+		return last.Desired == 6 && last.Pulling == 5 && last.Waiting == 1, nil
+	})
+	if err != nil {
+		t.Fatalf("status %+v, want 6 desired, 5 pulling, 1 waiting", last)
+	}
+	for _, st := range last.ImageStatuses[base].Tags {
+		if st.Phase == appsv1beta1.ImagePhaseWaiting && st.StartTime != nil {
+			t.Errorf("waiting tag %s has a start time", st.Tag)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	f.images.mu.Lock()
+	n := len(f.images.pulls)
+	f.images.mu.Unlock()
+	if n != 5 {
+		t.Errorf("%d pulls started, want 5", n)
+	}
+}
