@@ -37,8 +37,9 @@ import (
 // in kube-node-lease as a kubelet would. Without that, kube-controller-
 // manager's node lifecycle controller would mark the node Unknown and taint
 // it node.kubernetes.io/unreachable (NoSchedule and NoExecute) after the
-// grace period, and the NodeImage controller only serves Ready nodes. Pods
-// must never land there, since nothing would run them: the Node carries the
+// grace period: a node that looks broken, which is not what the tests
+// mean (OpenKruise's NodeImage controller even waits for Ready; ours does
+// not, a node needs no kubelet to pull). Pods must never land there, since nothing would run them: the Node carries the
 // taint NoKubeletTaint (NoSchedule) from its creation, which no pod of the
 // tests tolerates.
 
