@@ -3,8 +3,9 @@
 // in delegated mode behind APIServices — several replicas sharing their own
 // etcd behind a balancer, as in a cluster (see kruise.go) — with their PKI;
 // and, with
-// Options.Node, a real node (containerd, kubelet, a registry with images
-// built here) in its own namespaces, and kube-scheduler (see node.go).
+// Options.Node, a real node (containerd, kubelet, kruise-daemon, a registry
+// with images built here) in its own namespaces, and kube-scheduler (see
+// node.go), to which tests can add nodes without kubelet (daemon.go).
 // hack/local-up.sh and the e2e suite use it.
 package localup
 
