@@ -168,7 +168,7 @@ func Up(ctx context.Context, opts Options) (_ *Cluster, err error) {
 	if err := c.startKubeAPIServer(ctx); err != nil {
 		return nil, err
 	}
-	c.step("kube-controller-manager (namespace, garbage collector%s controllers)", map[bool]string{true: ", node lifecycle, taint eviction, pod GC, resource quota, volume binder", false: ""}[opts.Node])
+	c.step("kube-controller-manager (namespace, garbage collector%s controllers)", map[bool]string{true: ", node lifecycle, taint eviction, pod GC, resource quota, volume binder, Deployment, ReplicaSet", false: ""}[opts.Node])
 	if err := c.startControllerManager(); err != nil {
 		return nil, err
 	}
@@ -337,14 +337,17 @@ func (c *Cluster) startControllerManager() error {
 	// resource quota controller computes quota usage (tests keep pods out of
 	// a namespace with pods: 0); the persistent volume binder binds claims
 	// to pre-created volumes (there is no provisioner) and the protection
-	// controllers release volumes and claims no longer in use.
+	// controllers release volumes and claims no longer in use; the
+	// Deployment and ReplicaSet controllers run the built-in workloads
+	// that WorkloadSpreads spread.
 	// Each controller acts as its own ServiceAccount with its bootstrap
 	// role (system:controller:namespace-controller, ...), as in kubeadm.
 	controllers := []string{"namespace-controller", "garbage-collector-controller", "serviceaccount-controller",
 		"serviceaccount-token-controller", "root-ca-certificate-publisher-controller"}
 	if c.opts.Node {
 		controllers = append(controllers, "node-lifecycle-controller", "taint-eviction-controller", "pod-garbage-collector-controller", "ttl-controller",
-			"resourcequota-controller", "persistentvolume-binder-controller", "persistentvolume-protection-controller", "persistentvolumeclaim-protection-controller")
+			"resourcequota-controller", "persistentvolume-binder-controller", "persistentvolume-protection-controller", "persistentvolumeclaim-protection-controller",
+			"deployment-controller", "replicaset-controller")
 	}
 	_, err := c.start(KubeControllerManager, filepath.Join(c.opts.KubeBinDir, "kube-controller-manager"),
 		"--kubeconfig="+kubeconfig,
