@@ -27,6 +27,7 @@ import (
 
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/generated/clientset/versioned"
 	kruiseinformers "github.com/kruise-apiserver/kruise-apiserver/pkg/generated/informers/externalversions"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/workloadspread"
 )
 
 // PathPrefix is where every handler is served. The prefix passes
@@ -58,6 +59,10 @@ type Context struct {
 	// handlers are built; only the informers asked for run.
 	KruiseInformers kruiseinformers.SharedInformerFactory
 	KubeInformers   kubeinformers.SharedInformerFactory
+	// WorkloadSpreadVersioning says which workloads' Pods WorkloadSpreads
+	// count per template version (--ws-enabled-versioned-status, shared
+	// with the controller).
+	WorkloadSpreadVersioning workloadspread.Versioning
 }
 
 // Allowed admits the request untouched.

@@ -27,6 +27,7 @@ import (
 	generatedopenapi "github.com/kruise-apiserver/kruise-apiserver/pkg/generated/openapi"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/webhook"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/webhook/handlers"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/workloadspread"
 )
 
 func init() {
@@ -127,6 +128,7 @@ func Run(ctx context.Context, o *Options) error {
 		if err != nil {
 			return err
 		}
+		webhooks.WorkloadSpreadVersioning = workloadspread.NewVersioning(o.Controllers.WorkloadSpreadVersionedKinds)
 		if err := handlers.Install(server.GenericAPIServer.Handler.NonGoRestfulMux, webhooks); err != nil {
 			return err
 		}

@@ -7,7 +7,11 @@ import (
 	"testing"
 
 	"k8s.io/apiserver/pkg/server/mux"
+	kubeinformers "k8s.io/client-go/informers"
+	kubefake "k8s.io/client-go/kubernetes/fake"
 
+	kruisefake "github.com/kruise-apiserver/kruise-apiserver/pkg/generated/clientset/versioned/fake"
+	kruiseinformers "github.com/kruise-apiserver/kruise-apiserver/pkg/generated/informers/externalversions"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/webhook"
 )
 
@@ -21,7 +25,14 @@ func TestKnownPathsAreUnderThePrefix(t *testing.T) {
 
 func TestInstallServesEveryKnownHandler(t *testing.T) {
 	m := mux.NewPathRecorderMux("test")
-	if err := Install(m, &webhook.Context{}); err != nil {
+	// Handlers ask the Context's factories for informers (never started here).
+	kube, kruise := kubefake.NewClientset(), kruisefake.NewSimpleClientset()
+	c := &webhook.Context{
+		KubeClient: kube, KruiseClient: kruise,
+		KubeInformers:   kubeinformers.NewSharedInformerFactory(kube, 0),
+		KruiseInformers: kruiseinformers.NewSharedInformerFactory(kruise, 0),
+	}
+	if err := Install(m, c); err != nil {
 		t.Fatal(err)
 	}
 	for path := range Known {
