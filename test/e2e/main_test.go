@@ -108,6 +108,9 @@ func runMain(m *testing.M) int {
 		Node:         withNode,
 		ImagesDir:    filepath.Join(repo, "hack", "images"),
 		DaemonBinary: daemonBinary,
+		// More flags for kruise-apiserver, to run the suite (or a test)
+		// with a function turned off or tuned.
+		KruiseArgs: strings.Fields(os.Getenv("KRUISE_E2E_KRUISE_ARGS")),
 	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: local-up: %v\n", err)
