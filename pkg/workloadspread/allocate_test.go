@@ -335,3 +335,70 @@ func names(costs map[*corev1.Pod]string) map[string]string {
 	}
 	return out
 }
+
+func TestAdaptiveReschedule(t *testing.T) {
+	ws := twoSubsets()
+	ws.Spec.ScheduleStrategy = appsv1beta1.WorkloadSpreadScheduleStrategy{
+		Type:     appsv1beta1.AdaptiveWorkloadSpreadScheduleStrategyType,
+		Adaptive: &appsv1beta1.AdaptiveWorkloadSpreadStrategy{RescheduleCriticalSeconds: new(int32(10))},
+	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	pending := func(name string, age time.Duration) *corev1.Pod {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: metav1.NewTime(now.Add(-age)),
+			Annotations: map[string]string{MatchedAnnotation: `{"name":"ws","subset":"a"}`}}}
+		p.Status.Phase = corev1.PodPending
+		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable}}
+		return p
+	}
+	stuck, young := pending("stuck", 20*time.Second), pending("young", 5*time.Second)
+	g := Group(ws, []*corev1.Pod{stuck, young}, NewVersioning(nil))
+	c, err := ComputeStatus(ws, g, 4, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	condition := func(s appsv1beta1.WorkloadSpreadSubsetStatus) string {
+		for _, c := range s.Conditions {
+			if c.Type == appsv1beta1.SubsetSchedulable {
+				return string(c.Status) + "/" + c.Reason
+			}
+		}
+		return ""
+	}
+	a, b := c.Status.SubsetStatuses[0], c.Status.SubsetStatuses[1]
+	if condition(a) != "False/PodUnschedulable" || condition(b) != "True/Sufficient" {
+		t.Errorf("conditions a %q b %q", condition(a), condition(b))
+	}
+	if got := c.Unschedulable["a"]; len(got) != 1 || got[0] != stuck {
+		t.Errorf("unschedulable %v, want the stuck Pod only", c.Unschedulable)
+	}
+	if c.RecheckAfter != 5*time.Second {
+		t.Errorf("recheck after %v, want when the young Pod times out", c.RecheckAfter)
+	}
+	versioned := c.Status.VersionedSubsetStatuses[VersionIgnored]
+	if condition(versioned[0]) != "False/PodUnschedulable" || ChooseSubset(versioned) != 1 {
+		t.Errorf("the webhook's list must skip subset a: %+v", versioned)
+	}
+
+	// No Pod stuck any more: a stays unschedulable for five minutes.
+	ws.Status = c.Status
+	for _, tc := range []struct {
+		after     time.Duration
+		want      string
+		recovered bool
+	}{{time.Minute, "False/PodUnschedulable", false}, {6 * time.Minute, "True/Sufficient", true}} {
+		c, err := ComputeStatus(ws, Group(ws, nil, NewVersioning(nil)), 4, now.Add(tc.after))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := condition(c.Status.SubsetStatuses[0]); got != tc.want || (len(c.Recovered) == 1) != tc.recovered {
+			t.Errorf("after %v: condition %q, recovered %v", tc.after, got, c.Recovered)
+		}
+	}
+
+	// Without the strategy the condition goes.
+	ws.Spec.ScheduleStrategy = appsv1beta1.WorkloadSpreadScheduleStrategy{}
+	c, _ = ComputeStatus(ws, Group(ws, nil, NewVersioning(nil)), 4, now)
+	if len(c.Status.SubsetStatuses[0].Conditions) != 0 {
+		t.Errorf("conditions kept without Adaptive: %+v", c.Status.SubsetStatuses[0].Conditions)
+	}
+}

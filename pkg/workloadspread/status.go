@@ -62,10 +62,23 @@ type Computed struct {
 	Status appsv1beta1.WorkloadSpreadStatus
 	// Expired are the records dropped for their timeout.
 	Expired []Expired
-	// RecheckAfter is when the earliest remaining record times out (0 if
-	// none): the controller must look again then.
+	// RecheckAfter is when the earliest remaining record times out, or
+	// the next Pod becomes unschedulable for too long, or a subset may be
+	// tried again (0 if none): the controller must look again then.
 	RecheckAfter time.Duration
+	// Unschedulable are, per subset, the Pods the Adaptive strategy gives
+	// up on (pending unschedulable longer than rescheduleCriticalSeconds):
+	// the controller deletes them, and their replacements go to a later
+	// subset, this one being marked Schedulable=False.
+	Unschedulable map[string][]*corev1.Pod
+	// Recovered are the subsets marked schedulable again, after
+	// MaxUnschedulableDuration.
+	Recovered []string
 }
+
+// MaxUnschedulableDuration is how long the Adaptive strategy keeps a
+// subset Schedulable=False once no Pod of it is unschedulable any more.
+const MaxUnschedulableDuration = 300 * time.Second
 
 // ComputeStatus computes a WorkloadSpread's status from its grouped Pods
 // and its current status: per subset the active Pods, and missingReplicas
@@ -80,12 +93,12 @@ type Computed struct {
 func ComputeStatus(ws *appsv1beta1.WorkloadSpread, g Grouping, workloadReplicas int32, now time.Time) (Computed, error) {
 	c := Computed{Status: appsv1beta1.WorkloadSpreadStatus{ObservedGeneration: ws.Generation}}
 	var err error
-	if c.Status.SubsetStatuses, err = c.subsetStatuses(ws, ws.Status.SubsetStatuses, g.All, workloadReplicas, now); err != nil {
+	if c.Status.SubsetStatuses, err = c.subsetStatuses(ws, ws.Status.SubsetStatuses, g.All, workloadReplicas, now, true); err != nil {
 		return Computed{}, err
 	}
 	versions := map[string]appsv1beta1.WorkloadSpreadSubsetStatuses{}
 	for version, pods := range g.Versions {
-		if versions[version], err = c.subsetStatuses(ws, ws.Status.VersionedSubsetStatuses[version], pods, workloadReplicas, now); err != nil {
+		if versions[version], err = c.subsetStatuses(ws, ws.Status.VersionedSubsetStatuses[version], pods, workloadReplicas, now, false); err != nil {
 			return Computed{}, err
 		}
 	}
@@ -93,7 +106,7 @@ func ComputeStatus(ws *appsv1beta1.WorkloadSpread, g Grouping, workloadReplicas 
 		if _, ok := g.Versions[version]; ok {
 			continue
 		}
-		statuses, err := c.subsetStatuses(ws, old, nil, workloadReplicas, now)
+		statuses, err := c.subsetStatuses(ws, old, nil, workloadReplicas, now, false)
 		if err != nil {
 			return Computed{}, err
 		}
@@ -118,14 +131,15 @@ func hasRecords(statuses []appsv1beta1.WorkloadSpreadSubsetStatus) bool {
 
 // subsetStatuses computes one list of subset statuses, in spec order,
 // from the Pods of each subset and the list's previous state (found by
-// name, since subsets may be reordered).
+// name, since subsets may be reordered). overall says it is
+// subsetStatuses, whose unschedulable Pods are to be deleted.
 func (c *Computed) subsetStatuses(ws *appsv1beta1.WorkloadSpread, old []appsv1beta1.WorkloadSpreadSubsetStatus,
-	pods PodsBySubset, workloadReplicas int32, now time.Time) (appsv1beta1.WorkloadSpreadSubsetStatuses, error) {
+	pods PodsBySubset, workloadReplicas int32, now time.Time, overall bool) (appsv1beta1.WorkloadSpreadSubsetStatuses, error) {
 	oldByName := map[string]*appsv1beta1.WorkloadSpreadSubsetStatus{}
 	for i := range old {
 		oldByName[old[i].Name] = &old[i]
 	}
-	adaptive := ws.Spec.ScheduleStrategy.Type == appsv1beta1.AdaptiveWorkloadSpreadScheduleStrategyType
+	critical := rescheduleCritical(ws)
 	out := make(appsv1beta1.WorkloadSpreadSubsetStatuses, 0, len(ws.Spec.Subsets))
 	for i := range ws.Spec.Subsets {
 		subset := &ws.Spec.Subsets[i]
@@ -133,9 +147,10 @@ func (c *Computed) subsetStatuses(ws *appsv1beta1.WorkloadSpread, old []appsv1be
 		if err != nil {
 			return nil, err
 		}
-		// Only the Adaptive strategy marks subsets unschedulable; a
-		// condition left from it is dropped when the strategy changes.
-		if adaptive {
+		// Only the Adaptive strategy (with rescheduleCriticalSeconds) marks
+		// subsets unschedulable; a condition left from it is dropped when
+		// the strategy changes.
+		if critical > 0 {
 			if prev := oldByName[subset.Name]; prev != nil {
 				for _, cond := range prev.Conditions {
 					if cond.Type == appsv1beta1.SubsetSchedulable {
@@ -146,11 +161,78 @@ func (c *Computed) subsetStatuses(ws *appsv1beta1.WorkloadSpread, old []appsv1be
 			if i == len(ws.Spec.Subsets)-1 {
 				// The last subset is never given up on: there is none after it.
 				setSchedulable(s, metav1.ConditionTrue, "Sufficient", now)
+			} else {
+				c.reschedule(s, pods[subset.Name], critical, now, overall)
 			}
 		}
 		out = append(out, *s)
 	}
 	return out, nil
+}
+
+func rescheduleCritical(ws *appsv1beta1.WorkloadSpread) time.Duration {
+	strategy := ws.Spec.ScheduleStrategy
+	if strategy.Type != appsv1beta1.AdaptiveWorkloadSpreadScheduleStrategyType || strategy.Adaptive == nil || strategy.Adaptive.RescheduleCriticalSeconds == nil {
+		return 0
+	}
+	return time.Duration(*strategy.Adaptive.RescheduleCriticalSeconds) * time.Second
+}
+
+// reschedule sets a subset's Schedulable condition under the Adaptive
+// strategy: False (PodUnschedulable) while one of its Pods has been
+// pending unschedulable for longer than critical since its creation, True
+// (Sufficient) again MaxUnschedulableDuration after the last such Pod.
+func (c *Computed) reschedule(s *appsv1beta1.WorkloadSpreadSubsetStatus, pods []*corev1.Pod, critical time.Duration, now time.Time, overall bool) {
+	var failed []*corev1.Pod
+	for _, pod := range pods {
+		if pod.DeletionTimestamp != nil || pod.Status.Phase != corev1.PodPending || pod.Spec.NodeName != "" || !unschedulable(pod) {
+			continue
+		}
+		if until := pod.CreationTimestamp.Add(critical); until.After(now) {
+			c.recheck(until.Sub(now))
+			continue
+		}
+		failed = append(failed, pod)
+	}
+	if len(failed) > 0 {
+		setSchedulable(s, metav1.ConditionFalse, "PodUnschedulable", now)
+		if overall {
+			if c.Unschedulable == nil {
+				c.Unschedulable = map[string][]*corev1.Pod{}
+			}
+			c.Unschedulable[s.Name] = failed
+		}
+		return
+	}
+	var current *metav1.Condition
+	for i := range s.Conditions {
+		if s.Conditions[i].Type == appsv1beta1.SubsetSchedulable {
+			current = &s.Conditions[i]
+		}
+	}
+	switch {
+	case current == nil:
+		setSchedulable(s, metav1.ConditionTrue, "Sufficient", now)
+	case current.Status == metav1.ConditionFalse:
+		if until := current.LastTransitionTime.Add(MaxUnschedulableDuration); until.After(now) {
+			c.recheck(until.Sub(now))
+		} else {
+			setSchedulable(s, metav1.ConditionTrue, "Sufficient", now)
+			if overall {
+				c.Recovered = append(c.Recovered, s.Name)
+			}
+		}
+	}
+}
+
+// unschedulable says whether the scheduler found no node for the Pod.
+func unschedulable(pod *corev1.Pod) bool {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+			return true
+		}
+	}
+	return false
 }
 
 func setSchedulable(s *appsv1beta1.WorkloadSpreadSubsetStatus, status metav1.ConditionStatus, reason string, now time.Time) {

@@ -12,9 +12,13 @@
 // behaviour (status fields, deletion cost values, timeouts, event reasons)
 // and kube-controller-manager's controllers in structure.
 //
-// Not implemented: the Adaptive strategy's rescheduling (Pods that stay
-// unschedulable are not moved on and no subset is marked unschedulable;
-// only the last subset gets Schedulable=True), and adopting Pods created
+// The Adaptive strategy with rescheduleCriticalSeconds marks a subset
+// Schedulable=False while one of its Pods stays unschedulable longer than
+// that, deletes those Pods so that their replacements go to a later
+// subset, and marks it schedulable again five minutes later.
+//
+// Not implemented: the Adaptive strategy's simulation schedule (checking a
+// subset's node resources before placing a Pod), and adopting Pods created
 // before the WorkloadSpread into the subset whose nodes they run on (they
 // stay in no subset and are deleted first).
 package workloadspread
@@ -352,8 +356,38 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 		for _, e := range computed.Expired {
 			c.recorder.Event(ws, corev1.EventTypeWarning, e.Reason(), e.Message(namespace))
 		}
+		for _, subset := range computed.Recovered {
+			c.recorder.Eventf(ws, corev1.EventTypeNormal, "RecoverSchedulable",
+				"Subset %s of WorkloadSpread %s/%s is recovered from unschedulable to schedulable", subset, namespace, name)
+		}
+	}
+	// Only once the subset is marked unschedulable in the status: the
+	// replacements must not be placed there again.
+	if err := c.deleteUnschedulable(ctx, ws, computed.Unschedulable); err != nil {
+		return 0, err
 	}
 	return computed.RecheckAfter, costErr
+}
+
+// deleteUnschedulable deletes the Pods the Adaptive strategy gave up on, so
+// that their workload creates them again, in a later subset.
+func (c *Controller) deleteUnschedulable(ctx context.Context, ws *appsv1beta1.WorkloadSpread, bySubset map[string][]*corev1.Pod) error {
+	for subset, pods := range bySubset {
+		for _, pod := range pods {
+			precondition := metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &pod.UID}}
+			err := c.kubeClient.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, precondition)
+			if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+				continue
+			}
+			if err != nil {
+				c.recorder.Eventf(ws, corev1.EventTypeWarning, "DeletePodFailed",
+					"Failed to delete unschedulable Pod %s/%s in Subset %s of WorkloadSpread %s/%s", pod.Namespace, pod.Name, subset, ws.Namespace, ws.Name)
+				return err
+			}
+			klog.FromContext(ctx).V(3).Info("Deleted unschedulable Pod", "workloadSpread", klog.KObj(ws), "pod", klog.KObj(pod), "subset", subset)
+		}
+	}
+	return nil
 }
 
 // reportUnplaced records a Warning event for each Pod created after the

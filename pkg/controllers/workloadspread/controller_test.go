@@ -266,3 +266,33 @@ func TestSyncReportsPodsCreatedWithoutSubset(t *testing.T) {
 		t.Errorf("events %q, want one PodNotSpread for the Pod created after the WorkloadSpread", events)
 	}
 }
+
+func TestSyncDeletesPodsTheAdaptiveStrategyGivesUpOn(t *testing.T) {
+	d, rs := deployment()
+	ws := spread()
+	ws.Spec.ScheduleStrategy = appsv1beta1.WorkloadSpreadScheduleStrategy{
+		Type:     appsv1beta1.AdaptiveWorkloadSpreadScheduleStrategyType,
+		Adaptive: &appsv1beta1.AdaptiveWorkloadSpreadStrategy{RescheduleCriticalSeconds: new(int32(30))},
+	}
+	stuck := podOf(rs, "stuck", `{"name":"ws","subset":"a"}`)
+	stuck.UID, stuck.CreationTimestamp = "stuck-uid", metav1.NewTime(t0.Add(-time.Minute))
+	stuck.Spec.NodeName, stuck.Status.Phase = "", corev1.PodPending
+	stuck.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable}}
+	f := newFixture(t, d, rs, ws, stuck)
+	if _, err := f.c.sync(context.Background(), ns+"/ws"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := f.kruise.AppsV1beta1().WorkloadSpreads(ns).Get(context.Background(), "ws", metav1.GetOptions{})
+	if c := got.Status.SubsetStatuses[0].Conditions; len(c) != 1 || c[0].Status != metav1.ConditionFalse {
+		t.Errorf("subset a conditions %+v", c)
+	}
+	deleted := false
+	for _, a := range f.kube.Actions() {
+		if a.GetVerb() == "delete" && a.GetResource().Resource == "pods" {
+			deleted = a.(clienttesting.DeleteAction).GetName() == "stuck"
+		}
+	}
+	if !deleted {
+		t.Errorf("the stuck Pod was not deleted: %v", f.kube.Actions())
+	}
+}
