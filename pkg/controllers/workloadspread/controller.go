@@ -17,16 +17,19 @@
 // that, deletes those Pods so that their replacements go to a later
 // subset, and marks it schedulable again five minutes later.
 //
+// Running Pods that no subset holds (created before the WorkloadSpread, or
+// while the webhook was not called) are adopted into the subset their node
+// belongs to; those that fit none are deleted first on scale-in.
+//
 // Not implemented: the Adaptive strategy's simulation schedule (checking a
-// subset's node resources before placing a Pod), and adopting Pods created
-// before the WorkloadSpread into the subset whose nodes they run on (they
-// stay in no subset and are deleted first).
+// subset's node resources before placing a Pod).
 package workloadspread
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -62,10 +65,11 @@ type Controller struct {
 	recorder     record.EventRecorder
 	versioning   wsutil.Versioning
 
-	wsLister  kruiselisters.WorkloadSpreadLister
-	podLister corelisters.PodLister
-	workloads wsutil.Workloads
-	synced    []cache.InformerSynced
+	wsLister   kruiselisters.WorkloadSpreadLister
+	podLister  corelisters.PodLister
+	nodeLister corelisters.NodeLister
+	workloads  wsutil.Workloads
+	synced     []cache.InformerSynced
 
 	queue workqueue.TypedRateLimitingInterface[string]
 	clock clock.Clock
@@ -85,6 +89,7 @@ func New(ctx *controllers.Context) (controllers.Controller, error) {
 func newController(ctx *controllers.Context, clk clock.WithTicker) (*Controller, error) {
 	wsInformer := ctx.KruiseInformers.Apps().V1beta1().WorkloadSpreads()
 	podInformer := ctx.KubeInformers.Core().V1().Pods()
+	nodeInformer := ctx.KubeInformers.Core().V1().Nodes()
 	deploymentInformer := ctx.KubeInformers.Apps().V1().Deployments()
 	replicaSetInformer := ctx.KubeInformers.Apps().V1().ReplicaSets()
 	cloneSetInformer := ctx.KruiseInformers.Apps().V1beta1().CloneSets()
@@ -97,6 +102,7 @@ func newController(ctx *controllers.Context, clk clock.WithTicker) (*Controller,
 		versioning:   ctx.WorkloadSpreadVersioning,
 		wsLister:     wsInformer.Lister(),
 		podLister:    podInformer.Lister(),
+		nodeLister:   nodeInformer.Lister(),
 		workloads: wsutil.Workloads{
 			Deployments:  deploymentInformer.Lister(),
 			ReplicaSets:  replicaSetInformer.Lister(),
@@ -130,6 +136,8 @@ func newController(ctx *controllers.Context, clk clock.WithTicker) (*Controller,
 			UpdateFunc: c.onPodUpdate,
 			DeleteFunc: c.onPod,
 		}},
+		// Nodes only to adopt running Pods; their changes need no sync.
+		{nodeInformer.Informer(), cache.ResourceEventHandlerFuncs{}},
 		{deploymentInformer.Informer(), workloadHandler},
 		{replicaSetInformer.Informer(), workloadHandler},
 		{cloneSetInformer.Informer(), workloadHandler},
@@ -333,6 +341,9 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 
 	now := c.clock.Now()
 	grouping := wsutil.Group(ws, pods, c.versioning)
+	if err := c.adopt(ctx, ws, grouping, replicas); err != nil {
+		return 0, err
+	}
 	c.reportUnplaced(ws, key, grouping.All[wsutil.UnmatchedSubset])
 	var costErr error
 	if wl != nil && deletionCostApplies(ws) {
@@ -390,9 +401,58 @@ func (c *Controller) deleteUnschedulable(ctx context.Context, ws *appsv1beta1.Wo
 	return nil
 }
 
+// adopt puts the running Pods that no subset holds (created before the
+// WorkloadSpread, or while the webhook was not called) in the subset their
+// node belongs to, as OpenKruise does: it annotates them and moves them
+// in the grouping, version by version.
+func (c *Controller) adopt(ctx context.Context, ws *appsv1beta1.WorkloadSpread, g wsutil.Grouping, replicas int32) error {
+	for _, pods := range g.Versions {
+		var missing map[string]int32
+		var kept []*corev1.Pod
+		for _, pod := range pods[wsutil.UnmatchedSubset] {
+			if !wsutil.Adoptable(ws, pod) {
+				kept = append(kept, pod)
+				continue
+			}
+			node, err := c.nodeLister.Get(pod.Spec.NodeName)
+			if err != nil {
+				kept = append(kept, pod)
+				continue
+			}
+			if missing == nil {
+				missing = wsutil.MissingByVersion(ws, pods, replicas)
+			}
+			subset := wsutil.AdoptSubset(ws, pod, node, missing)
+			if subset == "" {
+				kept = append(kept, pod)
+				continue
+			}
+			patch, err := wsutil.AdoptionPatch(ws, subset)
+			if err != nil {
+				return err
+			}
+			patched, err := c.kubeClient.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{})
+			if apierrors.IsNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			klog.FromContext(ctx).V(3).Info("Adopted Pod into subset", "workloadSpread", klog.KObj(ws), "pod", klog.KObj(pod), "subset", subset)
+			missing[subset]--
+			pods[subset] = append(pods[subset], patched)
+			g.All[subset] = append(g.All[subset], patched)
+			g.All[wsutil.UnmatchedSubset] = slices.DeleteFunc(g.All[wsutil.UnmatchedSubset], func(p *corev1.Pod) bool { return p == pod })
+		}
+		pods[wsutil.UnmatchedSubset] = kept
+	}
+	return nil
+}
+
 // reportUnplaced records a Warning event for each Pod created after the
-// WorkloadSpread without the matched-workloadspread annotation: either no
-// subset had room for it, or the Pod webhook was not called. The webhook
+// WorkloadSpread that is still in no subset: no subset had room for it, or
+// the Pod webhook was not called and its node is in no subset (or it is
+// not scheduled yet). The webhook
 // for Deployment and ReplicaSet Pods ignores failures (a stopped
 // kruise-apiserver must not stop the cluster's Pods), so this is how such
 // a Pod is noticed rather than silently left unspread.

@@ -81,6 +81,8 @@ func newFixture(t *testing.T, objects ...runtime.Object) *fixture {
 			err = kubeInf.Apps().V1().ReplicaSets().Informer().GetIndexer().Add(o)
 		case *corev1.Pod:
 			err = kubeInf.Core().V1().Pods().Informer().GetIndexer().Add(o)
+		case *corev1.Node:
+			err = kubeInf.Core().V1().Nodes().Informer().GetIndexer().Add(o)
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -294,5 +296,36 @@ func TestSyncDeletesPodsTheAdaptiveStrategyGivesUpOn(t *testing.T) {
 	}
 	if !deleted {
 		t.Errorf("the stuck Pod was not deleted: %v", f.kube.Actions())
+	}
+}
+
+func TestSyncAdoptsRunningPods(t *testing.T) {
+	d, rs := deployment()
+	ws := spread()
+	ws.Spec.Subsets[0].RequiredNodeSelector = &corev1.NodeSelectorTerm{MatchExpressions: []corev1.NodeSelectorRequirement{
+		{Key: "pool", Operator: corev1.NodeSelectorOpIn, Values: []string{"a"}},
+	}}
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-a", Labels: map[string]string{"pool": "a"}}}
+	older := podOf(rs, "older", "")
+	older.Spec.NodeName = "node-a"
+	pending := podOf(rs, "pending", "")
+	pending.Spec.NodeName = ""
+	f := newFixture(t, d, rs, ws, node, older, pending)
+	if _, err := f.c.sync(context.Background(), ns+"/ws"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.kube.CoreV1().Pods(ns).Get(context.Background(), "older", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := wsutil.MatchedOf(got); m == nil || m.Subset != "a" {
+		t.Errorf("older Pod annotations %v, want it adopted into a", got.Annotations)
+	}
+	status, _ := f.kruise.AppsV1beta1().WorkloadSpreads(ns).Get(context.Background(), "ws", metav1.GetOptions{})
+	if a := status.Status.SubsetStatuses[0]; a.Replicas != 1 {
+		t.Errorf("subset a %+v, want the adopted Pod counted", a)
+	}
+	if p, _ := f.kube.CoreV1().Pods(ns).Get(context.Background(), "pending", metav1.GetOptions{}); wsutil.MatchedOf(p) != nil {
+		t.Errorf("an unscheduled Pod was adopted: %v", p.Annotations)
 	}
 }
