@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kruise-apiserver/kruise-apiserver/internal/localup"
+	appsv1beta1 "github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps/v1beta1"
 	wsutil "github.com/kruise-apiserver/kruise-apiserver/pkg/workloadspread"
 )
 
@@ -41,7 +42,8 @@ func labelNodeForPools(t *testing.T, id string) poolLabels {
 
 // spreadOf counts the active Pods of ns matching selector per subset of
 // their matched-workloadspread annotation ("" for none), after checking
-// that each placed Pod carries its subset's node requirement.
+// that each placed Pod carries its subset's node requirement (unless pools
+// is nil: adopted Pods keep the affinity they were created with).
 func spreadOf(t *testing.T, ns, selector string, pools poolLabels) (map[string]int, error) {
 	counts := map[string]int{}
 	for _, p := range listPods(t, ns, selector) {
@@ -54,8 +56,7 @@ func spreadOf(t *testing.T, ns, selector string, pools poolLabels) (map[string]i
 			continue
 		}
 		counts[m.Subset]++
-		want := pools[m.Subset]
-		if !requiresNodeLabel(p.Pod, want) {
+		if want := pools[m.Subset]; pools != nil && !requiresNodeLabel(p.Pod, want) {
 			return nil, fmt.Errorf("pod %s in subset %s does not require node label %s: %+v", p.Name, m.Subset, want, p.Pod.Spec.Affinity)
 		}
 	}
@@ -360,6 +361,106 @@ spec:
 		st := ws.Status.SubsetStatuses
 		if len(st) != 2 || st[0].Replicas != 1 || st[0].MissingReplicas != 0 || st[1].Replicas != 2 {
 			return fmt.Errorf("subsetStatuses %+v", st)
+		}
+		return nil
+	})
+}
+
+// TestWorkloadSpreadWhileKruiseIsDown: with every kruise-apiserver replica
+// stopped, a Deployment still scales (its webhook entry ignores failures)
+// and its new Pods are created unplaced; once kruise-apiserver is back the
+// controller adopts them into the subset their node belongs to and counts
+// them, so the function is not silently lost.
+func TestWorkloadSpreadWhileKruiseIsDown(t *testing.T) {
+	requireNode(t)
+	ns := workloadNamespace(t)
+	pools := labelNodeForPools(t, "dn")
+	kubectlIn(t, fmt.Sprintf(`apiVersion: apps.kruise.io/v1beta1
+kind: WorkloadSpread
+metadata:
+  name: ws
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  subsets:
+  - name: x86
+    requiredNodeSelector:
+      matchExpressions: [{key: %s, operator: In, values: ["true"]}]
+    maxReplicas: 1
+  - name: arm
+    requiredNodeSelector:
+      matchExpressions: [{key: %s, operator: In, values: ["true"]}]
+`, pools["x86"], pools["arm"]), "apply", "-n", ns, "-f", "-")
+	kc, kruise := clients(t)
+	status := func() (appsv1beta1.WorkloadSpreadStatus, error) {
+		ws, err := kruise.AppsV1beta1().WorkloadSpreads(ns).Get(context.Background(), "ws", metav1.GetOptions{})
+		if err != nil {
+			return appsv1beta1.WorkloadSpreadStatus{}, err
+		}
+		if ws.Status.ObservedGeneration != ws.Generation {
+			return ws.Status, fmt.Errorf("observedGeneration %d, generation %d", ws.Status.ObservedGeneration, ws.Generation)
+		}
+		return ws.Status, nil
+	}
+	eventually(t, time.Minute, "the WorkloadSpread's first status", func() error { _, err := status(); return err })
+	deployment := func(replicas int) string {
+		return fmt.Sprintf("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: %d\n%s",
+			replicas, testAppTemplate("web", cluster.Images.TestAppV1, "", ""))
+	}
+	kubectlIn(t, deployment(1), "apply", "-n", ns, "-f", "-")
+	eventually(t, time.Minute, "the first Pod placed in x86", func() error {
+		spread, err := spreadOf(t, ns, "app=web", pools)
+		if err == nil && (spread["x86"] != 1 || len(spread) != 1) {
+			err = fmt.Errorf("spread %v", spread)
+		}
+		return err
+	})
+
+	cluster.StopKruise()
+	restarted := false
+	defer func() {
+		if !restarted {
+			_ = cluster.StartKruise(context.Background())
+		}
+	}()
+	kubectlIn(t, deployment(3), "apply", "-n", ns, "-f", "-")
+	eventually(t, time.Minute, "two Pods created unplaced while kruise-apiserver is down", func() error {
+		list, err := kc.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app=web"})
+		if err != nil {
+			return err
+		}
+		unplaced := 0
+		for i := range list.Items {
+			if wsutil.MatchedOf(&list.Items[i]) == nil {
+				unplaced++
+			}
+		}
+		if len(list.Items) != 3 || unplaced != 2 {
+			return fmt.Errorf("%d pods, %d unplaced", len(list.Items), unplaced)
+		}
+		return nil
+	})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := cluster.StartKruise(ctx); err != nil {
+		t.Fatal(err)
+	}
+	restarted = true
+	// The node is in both pools; x86 is full, so they go to arm.
+	eventually(t, 2*time.Minute, "the Pods adopted and counted", func() error {
+		spread, err := spreadOf(t, ns, "app=web", nil)
+		if err != nil {
+			return err
+		}
+		if spread["x86"] != 1 || spread["arm"] != 2 || len(spread) != 2 {
+			return fmt.Errorf("spread %v, want x86 1, arm 2", spread)
+		}
+		st, err := status()
+		if err != nil {
+			return err
+		}
+		if s := st.SubsetStatuses; len(s) != 2 || s[0].Replicas != 1 || s[1].Replicas != 2 {
+			return fmt.Errorf("subsetStatuses %+v", s)
 		}
 		return nil
 	})
