@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 
 	appsv1beta1 "github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps/v1beta1"
@@ -42,6 +43,11 @@ const (
 	// (their subset was removed, or they predate the WorkloadSpread).
 	UnmatchedSubset = "kruise.io/workloadspread-fake-subset-name"
 )
+
+// SystemNamespaces are the cluster's own namespaces, whose Pods WorkloadSpreads
+// never act on: neither the webhook (see pkg/webhook's SystemNamespaces,
+// the same list) nor the controller.
+var SystemNamespaces = sets.New("kube-system", "kube-public", "kube-node-lease")
 
 // Matched is the value of the matched-workloadspread annotation.
 type Matched struct {

@@ -229,7 +229,7 @@ func (c *Controller) onPod(obj any) {
 		c.queue.Add(pod.Namespace + "/" + m.Name)
 		return
 	}
-	if metav1.GetControllerOfNoCopy(pod) == nil {
+	if metav1.GetControllerOfNoCopy(pod) == nil || wsutil.SystemNamespaces.Has(pod.Namespace) {
 		return
 	}
 	c.enqueueNamespace(pod.Namespace)
@@ -312,6 +312,10 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 		delete(c.unplaced, key)
 		c.unplacedMu.Unlock()
 		return 0, nil
+	}
+
+	if wsutil.SystemNamespaces.Has(namespace) {
+		return 0, c.refuseSystemNamespace(ctx, ws)
 	}
 
 	wl, err := c.workloads.Get(ctx, ws)
@@ -474,6 +478,24 @@ func (c *Controller) reportUnplaced(ws *appsv1beta1.WorkloadSpread, key string, 
 	}
 	// Forget the Pods that are gone or placed since.
 	c.unplaced[key] = current
+}
+
+// refuseSystemNamespace answers a WorkloadSpread in one of the cluster's
+// own namespaces, which is never acted on (the Pod webhook leaves those
+// namespaces alone too): its status says only that it was seen, with no
+// subsets, and a Warning event says why, once per generation.
+func (c *Controller) refuseSystemNamespace(ctx context.Context, ws *appsv1beta1.WorkloadSpread) error {
+	if ws.Status.ObservedGeneration == ws.Generation && len(ws.Status.SubsetStatuses) == 0 && len(ws.Status.VersionedSubsetStatuses) == 0 {
+		return nil
+	}
+	clone := ws.DeepCopy()
+	clone.Status = appsv1beta1.WorkloadSpreadStatus{ObservedGeneration: ws.Generation}
+	if _, err := c.kruiseClient.AppsV1beta1().WorkloadSpreads(ws.Namespace).UpdateStatus(ctx, clone, metav1.UpdateOptions{}); err != nil {
+		return err
+	}
+	c.recorder.Eventf(ws, corev1.EventTypeWarning, "SystemNamespace",
+		"WorkloadSpreads in %s are not acted on: its Pods are never placed in subsets, annotated or deleted", ws.Namespace)
+	return nil
 }
 
 // deletionCostApplies says whether the target's controller honours

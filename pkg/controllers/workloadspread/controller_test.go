@@ -329,3 +329,30 @@ func TestSyncAdoptsRunningPods(t *testing.T) {
 		t.Errorf("an unscheduled Pod was adopted: %v", p.Annotations)
 	}
 }
+
+func TestSyncLeavesSystemNamespacesAlone(t *testing.T) {
+	d, rs := deployment()
+	d.Namespace, rs.Namespace = metav1.NamespaceSystem, metav1.NamespaceSystem
+	ws := spread()
+	ws.Namespace = metav1.NamespaceSystem
+	ws.Status.SubsetStatuses = []appsv1beta1.WorkloadSpreadSubsetStatus{{Name: "a"}}
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node"}}
+	pod := podOf(rs, "system-pod", "")
+	pod.Namespace = metav1.NamespaceSystem
+	f := newFixture(t, d, rs, ws, node, pod)
+	if _, err := f.c.sync(context.Background(), metav1.NamespaceSystem+"/ws"); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range f.kube.Actions() {
+		if a.GetResource().Resource == "pods" {
+			t.Errorf("acted on a kube-system Pod: %v", a)
+		}
+	}
+	got, _ := f.kruise.AppsV1beta1().WorkloadSpreads(metav1.NamespaceSystem).Get(context.Background(), "ws", metav1.GetOptions{})
+	if got.Status.ObservedGeneration != 2 || len(got.Status.SubsetStatuses) != 0 {
+		t.Errorf("status %+v, want only observedGeneration", got.Status)
+	}
+	if e := <-f.recorder.Events; !strings.Contains(e, "SystemNamespace") {
+		t.Errorf("event %q", e)
+	}
+}
