@@ -13,6 +13,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -307,5 +308,32 @@ func TestJSONPatchEscapes(t *testing.T) {
 	}
 	if !strings.Contains(escape("a/b~c"), "a~1b~0c") {
 		t.Errorf("escape %q", escape("a/b~c"))
+	}
+}
+
+func TestEvictionRecordsDeletingPod(t *testing.T) {
+	d, rs := workload(metav1.NamespaceDefault)
+	ws := spread(metav1.NamespaceDefault)
+	ws.Status.VersionedSubsetStatuses = map[string]appsv1beta1.WorkloadSpreadSubsetStatuses{"h1": {{Name: "x86", Replicas: 1}, {Name: "arm", MissingReplicas: -1}}}
+	pod := newPod(rs)
+	pod.Name = "web-h1-evicted"
+	pod.Annotations = map[string]string{wsutil.MatchedAnnotation: `{"name":"ws","subset":"x86"}`}
+	f := newFixture(t, d, rs, ws, pod)
+	eviction, _ := json.Marshal(&policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Namespace: pod.Namespace, Name: pod.Name}})
+	req := &admissionv1.AdmissionRequest{
+		Operation: admissionv1.Create, SubResource: "eviction", Namespace: pod.Namespace, Name: pod.Name,
+		Resource: metav1.GroupVersionResource{Version: "v1", Resource: "pods"}, Object: runtime.RawExtension{Raw: eviction},
+	}
+	if resp := f.h.admit(context.Background(), req); !resp.Allowed {
+		t.Fatalf("eviction denied: %+v", resp.Result)
+	}
+	if x86 := f.status().VersionedSubsetStatuses["h1"][0]; x86.MissingReplicas != 1 || len(x86.DeletingPods) != 1 {
+		t.Errorf("x86 after the eviction: %+v", x86)
+	}
+	// A dry-run eviction records nothing.
+	dry, _ := json.Marshal(&policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: "other"}, DeleteOptions: &metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll}}})
+	req.Object.Raw, req.Name = dry, "other"
+	if resp := f.h.admit(context.Background(), req); !resp.Allowed {
+		t.Fatalf("dry-run eviction denied: %+v", resp.Result)
 	}
 }
