@@ -97,16 +97,30 @@ func (h *handler) admitCreate(ctx context.Context, req *admissionv1.AdmissionReq
 	if !wsutil.IsActive(pod) || owner == nil || !spreadKinds[wsutil.OwnerGroupKind(owner).String()] {
 		return webhook.Allowed()
 	}
+	// The Pods of Kruise workloads are refused when they cannot be placed
+	// (their controller retries), like their webhook entry fails closed.
+	// A Deployment's Pod is created unplaced instead, like its entry
+	// ignores failures: a half-working kruise-apiserver must not stop the
+	// cluster's Deployments either, and the controller adopts the Pod.
+	fail := func(err error) *admissionv1.AdmissionResponse {
+		if wsutil.OwnerGroupKind(owner) != wsutil.ReplicaSetKind {
+			return webhook.Errored(http.StatusInternalServerError, err)
+		}
+		klog.ErrorS(err, "Could not place the Pod; created as it is", "pod", podName(pod))
+		resp := webhook.Allowed()
+		resp.Warnings = []string{"WorkloadSpread: the Pod could not be placed in a subset: " + err.Error()}
+		return resp
+	}
 	ws, err := h.matching(ctx, pod, owner)
 	if err != nil {
-		return webhook.Errored(http.StatusInternalServerError, err)
+		return fail(err)
 	}
 	if ws == nil {
 		return webhook.Allowed()
 	}
 	admission, err := h.place(ctx, ws, pod)
 	if err != nil {
-		return webhook.Errored(http.StatusInternalServerError, fmt.Errorf("workloadspread %s/%s: %w", ws.Namespace, ws.Name, err))
+		return fail(fmt.Errorf("workloadspread %s/%s: %w", ws.Namespace, ws.Name, err))
 	}
 	if admission.Subset == "" {
 		klog.V(3).InfoS("No subset has room for the Pod; created as it is", "workloadSpread", klog.KObj(ws), "pod", podName(pod))
@@ -114,11 +128,11 @@ func (h *handler) admitCreate(ctx context.Context, req *admissionv1.AdmissionReq
 	}
 	mutated := pod.DeepCopy()
 	if err := wsutil.Inject(ws, mutated, admission.Subset, admission.UID); err != nil {
-		return webhook.Errored(http.StatusInternalServerError, err)
+		return fail(err)
 	}
 	patch, err := jsonPatch(pod, mutated)
 	if err != nil {
-		return webhook.Errored(http.StatusInternalServerError, err)
+		return fail(err)
 	}
 	klog.V(3).InfoS("Placed Pod in subset", "workloadSpread", klog.KObj(ws), "pod", podName(pod), "subset", admission.Subset)
 	return webhook.Patched(patch)

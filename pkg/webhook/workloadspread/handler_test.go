@@ -337,3 +337,29 @@ func TestEvictionRecordsDeletingPod(t *testing.T) {
 		t.Fatalf("dry-run eviction denied: %+v", resp.Result)
 	}
 }
+
+func TestCreateWhenTheStatusCannotBeWritten(t *testing.T) {
+	d, rs := workload(metav1.NamespaceDefault)
+	ws := spread(metav1.NamespaceDefault)
+	cloneSetSpread := spread(metav1.NamespaceDefault)
+	cloneSetSpread.Name = "cs-ws"
+	cloneSetSpread.Spec.TargetReference = &appsv1beta1.TargetReference{APIVersion: "apps.kruise.io/v1beta1", Kind: "CloneSet", Name: "cs"}
+	f := newFixture(t, d, rs, ws, cloneSetSpread)
+	f.kruise.PrependReactor("update", "workloadspreads", func(clienttesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewInternalError(fmt.Errorf("etcd is gone"))
+	})
+
+	// A Deployment's Pod: created unplaced, with a warning.
+	resp := f.h.admit(context.Background(), createRequest(t, newPod(rs)))
+	if !resp.Allowed || resp.Patch != nil || len(resp.Warnings) != 1 || !strings.Contains(resp.Warnings[0], "etcd is gone") {
+		t.Errorf("ReplicaSet Pod: %+v, want admitted unplaced with a warning", resp)
+	}
+
+	// A CloneSet's Pod: refused, its controller retries.
+	csPod := newPod(rs)
+	csPod.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps.kruise.io/v1beta1", Kind: "CloneSet", Name: "cs", UID: "cs-uid", Controller: new(true)}}
+	resp = f.h.admit(context.Background(), createRequest(t, csPod))
+	if resp.Allowed || resp.Result == nil || resp.Result.Code != 500 || !strings.Contains(resp.Result.Message, "etcd is gone") {
+		t.Errorf("CloneSet Pod: %+v, want a 500 denial", resp)
+	}
+}
