@@ -16,6 +16,7 @@ import (
 	appslisters "k8s.io/client-go/listers/apps/v1"
 
 	appsv1beta1 "github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps/v1beta1"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/generated/clientset/versioned"
 	kruiselisters "github.com/kruise-apiserver/kruise-apiserver/pkg/generated/listers/apps/v1beta1"
 )
 
@@ -28,16 +29,99 @@ type Workload struct {
 	Selector *metav1.LabelSelector
 }
 
-// Workloads looks workloads up in informer caches. KubeClient, if set,
-// is asked for a ReplicaSet the cache does not hold yet: a Deployment's new
-// ReplicaSet creates its first Pods at once, maybe before the cache of
-// whoever admits them has seen it.
+// WorkloadReader reads the workloads WorkloadSpreads target.
+type WorkloadReader interface {
+	GetDeployment(ctx context.Context, namespace, name string) (*appsv1.Deployment, error)
+	GetReplicaSet(ctx context.Context, namespace, name string) (*appsv1.ReplicaSet, error)
+	ListReplicaSets(ctx context.Context, namespace string, selector labels.Selector) ([]*appsv1.ReplicaSet, error)
+	GetCloneSet(ctx context.Context, namespace, name string) (*appsv1beta1.CloneSet, error)
+	GetStatefulSet(ctx context.Context, namespace, name string) (*appsv1beta1.StatefulSet, error)
+}
+
+// Workloads answers what spreading asks about workloads, from a
+// WorkloadReader.
 type Workloads struct {
+	Reader WorkloadReader
+}
+
+// ListerReader reads workloads from informer caches: the controller's
+// way, which watches the Pods of every workload anyway. KubeClient, if set,
+// is asked for a ReplicaSet the cache does not hold yet: a Deployment's new
+// ReplicaSet creates its first Pods at once, maybe before the cache has
+// seen it.
+type ListerReader struct {
 	Deployments  appslisters.DeploymentLister
 	ReplicaSets  appslisters.ReplicaSetLister
 	CloneSets    kruiselisters.CloneSetLister
 	StatefulSets kruiselisters.StatefulSetLister
 	KubeClient   kubernetes.Interface
+}
+
+var _ WorkloadReader = ListerReader{}
+
+func (r ListerReader) GetDeployment(_ context.Context, namespace, name string) (*appsv1.Deployment, error) {
+	return r.Deployments.Deployments(namespace).Get(name)
+}
+
+func (r ListerReader) GetReplicaSet(ctx context.Context, namespace, name string) (*appsv1.ReplicaSet, error) {
+	rs, err := r.ReplicaSets.ReplicaSets(namespace).Get(name)
+	if apierrors.IsNotFound(err) && r.KubeClient != nil {
+		return r.KubeClient.AppsV1().ReplicaSets(namespace).Get(ctx, name, metav1.GetOptions{})
+	}
+	return rs, err
+}
+
+func (r ListerReader) ListReplicaSets(_ context.Context, namespace string, selector labels.Selector) ([]*appsv1.ReplicaSet, error) {
+	return r.ReplicaSets.ReplicaSets(namespace).List(selector)
+}
+
+func (r ListerReader) GetCloneSet(_ context.Context, namespace, name string) (*appsv1beta1.CloneSet, error) {
+	return r.CloneSets.CloneSets(namespace).Get(name)
+}
+
+func (r ListerReader) GetStatefulSet(_ context.Context, namespace, name string) (*appsv1beta1.StatefulSet, error) {
+	return r.StatefulSets.StatefulSets(namespace).Get(name)
+}
+
+// APIReader reads workloads with requests: the Pod webhook's way. It runs
+// in every replica, where informers would hold every Deployment, ReplicaSet,
+// CloneSet and StatefulSet of the cluster (our own kinds a second time,
+// beside the watch cache) for the few reads placing a Pod takes — and only
+// Pods in a namespace with a WorkloadSpread that targets them are read for.
+// Our kinds come over the loopback connection, from the watch cache.
+type APIReader struct {
+	Kube   kubernetes.Interface
+	Kruise versioned.Interface
+}
+
+var _ WorkloadReader = APIReader{}
+
+func (r APIReader) GetDeployment(ctx context.Context, namespace, name string) (*appsv1.Deployment, error) {
+	return r.Kube.AppsV1().Deployments(namespace).Get(ctx, name, metav1.GetOptions{})
+}
+
+func (r APIReader) GetReplicaSet(ctx context.Context, namespace, name string) (*appsv1.ReplicaSet, error) {
+	return r.Kube.AppsV1().ReplicaSets(namespace).Get(ctx, name, metav1.GetOptions{})
+}
+
+func (r APIReader) ListReplicaSets(ctx context.Context, namespace string, selector labels.Selector) ([]*appsv1.ReplicaSet, error) {
+	list, err := r.Kube.AppsV1().ReplicaSets(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector.String()})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*appsv1.ReplicaSet, len(list.Items))
+	for i := range list.Items {
+		out[i] = &list.Items[i]
+	}
+	return out, nil
+}
+
+func (r APIReader) GetCloneSet(ctx context.Context, namespace, name string) (*appsv1beta1.CloneSet, error) {
+	return r.Kruise.AppsV1beta1().CloneSets(namespace).Get(ctx, name, metav1.GetOptions{})
+}
+
+func (r APIReader) GetStatefulSet(ctx context.Context, namespace, name string) (*appsv1beta1.StatefulSet, error) {
+	return r.Kruise.AppsV1beta1().StatefulSets(namespace).Get(ctx, name, metav1.GetOptions{})
 }
 
 // ErrUnsupportedTarget is returned for a target kind spreading does not
@@ -58,22 +142,22 @@ func (w Workloads) Get(ctx context.Context, ws *appsv1beta1.WorkloadSpread) (*Wo
 	switch TargetGroupKind(ws) {
 	case DeploymentKind:
 		var d *appsv1.Deployment
-		if d, err = w.Deployments.Deployments(ws.Namespace).Get(ref.Name); err == nil {
+		if d, err = w.Reader.GetDeployment(ctx, ws.Namespace, ref.Name); err == nil {
 			wl, object = &Workload{Object: d, Replicas: replicasOf(d.Spec.Replicas), Selector: d.Spec.Selector}, d
 		}
 	case ReplicaSetKind:
 		var rs *appsv1.ReplicaSet
-		if rs, err = w.replicaSet(ctx, ws.Namespace, ref.Name); err == nil {
+		if rs, err = w.Reader.GetReplicaSet(ctx, ws.Namespace, ref.Name); err == nil {
 			wl, object = &Workload{Object: rs, Replicas: replicasOf(rs.Spec.Replicas), Selector: rs.Spec.Selector}, rs
 		}
 	case CloneSetKind:
 		var cs *appsv1beta1.CloneSet
-		if cs, err = w.CloneSets.CloneSets(ws.Namespace).Get(ref.Name); err == nil {
+		if cs, err = w.Reader.GetCloneSet(ctx, ws.Namespace, ref.Name); err == nil {
 			wl, object = &Workload{Object: cs, Replicas: replicasOf(cs.Spec.Replicas), Selector: cs.Spec.Selector}, cs
 		}
 	case StatefulSetKind:
 		var sts *appsv1beta1.StatefulSet
-		if sts, err = w.StatefulSets.StatefulSets(ws.Namespace).Get(ref.Name); err == nil {
+		if sts, err = w.Reader.GetStatefulSet(ctx, ws.Namespace, ref.Name); err == nil {
 			wl, object = &Workload{Object: sts, Replicas: replicasOf(sts.Spec.Replicas), Selector: sts.Spec.Selector}, sts
 		}
 	default:
@@ -100,23 +184,15 @@ func replicasOf(r *int32) int32 {
 	return *r
 }
 
-func (w Workloads) replicaSet(ctx context.Context, namespace, name string) (*appsv1.ReplicaSet, error) {
-	rs, err := w.ReplicaSets.ReplicaSets(namespace).Get(name)
-	if apierrors.IsNotFound(err) && w.KubeClient != nil {
-		return w.KubeClient.AppsV1().ReplicaSets(namespace).Get(ctx, name, metav1.GetOptions{})
-	}
-	return rs, err
-}
-
 // Version is the version of the workload's current Pods (see Versioning).
-func (w Workloads) Version(v Versioning, wl *Workload) (string, error) {
+func (w Workloads) Version(ctx context.Context, v Versioning, wl *Workload) (string, error) {
 	switch o := wl.Object.(type) {
 	case *appsv1.Deployment:
 		selector, err := metav1.LabelSelectorAsSelector(o.Spec.Selector)
 		if err != nil {
 			return "", err
 		}
-		replicaSets, err := w.ReplicaSets.ReplicaSets(o.Namespace).List(selector)
+		replicaSets, err := w.Reader.ListReplicaSets(ctx, o.Namespace, selector)
 		if err != nil {
 			return "", err
 		}
@@ -146,7 +222,7 @@ func (w Workloads) Targets(ctx context.Context, ws *appsv1beta1.WorkloadSpread, 
 	if ownerKind != ReplicaSetKind || target != DeploymentKind {
 		return false, nil
 	}
-	rs, err := w.replicaSet(ctx, namespace, owner.Name)
+	rs, err := w.Reader.GetReplicaSet(ctx, namespace, owner.Name)
 	if apierrors.IsNotFound(err) {
 		return false, nil
 	}
@@ -159,7 +235,7 @@ func (w Workloads) Targets(ctx context.Context, ws *appsv1beta1.WorkloadSpread, 
 
 // Controls says whether the workload controls the Pod, directly or (a
 // Deployment) through one of its ReplicaSets.
-func (w Workloads) Controls(wl *Workload, pod *corev1.Pod) bool {
+func (w Workloads) Controls(ctx context.Context, wl *Workload, pod *corev1.Pod) bool {
 	owner := metav1.GetControllerOfNoCopy(pod)
 	if owner == nil {
 		return false
@@ -170,7 +246,7 @@ func (w Workloads) Controls(wl *Workload, pod *corev1.Pod) bool {
 	if _, ok := wl.Object.(*appsv1.Deployment); !ok || OwnerGroupKind(owner) != ReplicaSetKind {
 		return false
 	}
-	rs, err := w.ReplicaSets.ReplicaSets(pod.Namespace).Get(owner.Name)
+	rs, err := w.Reader.GetReplicaSet(ctx, pod.Namespace, owner.Name)
 	if err != nil || rs.UID != owner.UID {
 		return false
 	}
@@ -180,10 +256,10 @@ func (w Workloads) Controls(wl *Workload, pod *corev1.Pod) bool {
 
 // Pods lists the Pods of the workload the WorkloadSpread spreads: those the
 // workload controls that its targetFilter selects.
-func (w Workloads) Pods(pods []*corev1.Pod, ws *appsv1beta1.WorkloadSpread, wl *Workload) ([]*corev1.Pod, error) {
+func (w Workloads) Pods(ctx context.Context, pods []*corev1.Pod, ws *appsv1beta1.WorkloadSpread, wl *Workload) ([]*corev1.Pod, error) {
 	var out []*corev1.Pod
 	for _, pod := range pods {
-		if !w.Controls(wl, pod) {
+		if !w.Controls(ctx, wl, pod) {
 			continue
 		}
 		selected, err := Selects(ws, pod.Labels)

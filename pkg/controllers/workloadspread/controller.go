@@ -103,12 +103,12 @@ func newController(ctx *controllers.Context, clk clock.WithTicker) (*Controller,
 		wsLister:     wsInformer.Lister(),
 		podLister:    podInformer.Lister(),
 		nodeLister:   nodeInformer.Lister(),
-		workloads: wsutil.Workloads{
+		workloads: wsutil.Workloads{Reader: wsutil.ListerReader{
 			Deployments:  deploymentInformer.Lister(),
 			ReplicaSets:  replicaSetInformer.Lister(),
 			CloneSets:    cloneSetInformer.Lister(),
 			StatefulSets: statefulSetInformer.Lister(),
-		},
+		}},
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "workloadspread", Clock: clk},
@@ -338,7 +338,7 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 		if err != nil {
 			return 0, err
 		}
-		if pods, err = c.workloads.Pods(all, ws, wl); err != nil {
+		if pods, err = c.workloads.Pods(ctx, all, ws, wl); err != nil {
 			return 0, err
 		}
 	}
@@ -514,7 +514,7 @@ func deletionCostApplies(ws *appsv1beta1.WorkloadSpread) bool {
 // older ones in reverse, so that a rolling update takes old Pods from the
 // first subsets, where new ones go first.
 func (c *Controller) syncDeletionCosts(ctx context.Context, ws *appsv1beta1.WorkloadSpread, wl *wsutil.Workload, g wsutil.Grouping, replicas int32) error {
-	latest, err := c.workloads.Version(c.versioning, wl)
+	latest, err := c.workloads.Version(ctx, c.versioning, wl)
 	if err != nil {
 		// The workload's controller has not caught up with its spec yet;
 		// its update will bring the WorkloadSpread back.

@@ -28,6 +28,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
@@ -42,6 +43,7 @@ import (
 // handler decides on Pod admissions for WorkloadSpreads.
 type handler struct {
 	kruise     versioned.Interface
+	kube       kubernetes.Interface
 	wsLister   kruiselisters.WorkloadSpreadLister
 	workloads  wsutil.Workloads
 	versioning wsutil.Versioning
@@ -233,7 +235,7 @@ func (h *handler) admitEviction(ctx context.Context, req *admissionv1.AdmissionR
 	if (req.DryRun != nil && *req.DryRun) || (eviction.DeleteOptions != nil && len(eviction.DeleteOptions.DryRun) > 0) {
 		return webhook.Allowed()
 	}
-	pod, err := h.workloads.KubeClient.CoreV1().Pods(req.Namespace).Get(ctx, req.Name, metav1.GetOptions{})
+	pod, err := h.kube.CoreV1().Pods(req.Namespace).Get(ctx, req.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return webhook.Allowed()
 	}

@@ -19,7 +19,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	kubeinformers "k8s.io/client-go/informers"
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	clienttesting "k8s.io/client-go/testing"
 	testingclock "k8s.io/utils/clock/testing"
@@ -66,32 +65,22 @@ func newFixture(t *testing.T, objects ...runtime.Object) *fixture {
 		ws.ResourceVersion = strconv.Itoa(n + 1)
 		return true, ws, f.kruise.Tracker().Update(action.GetResource(), ws, ws.Namespace)
 	})
-	kubeInf := kubeinformers.NewSharedInformerFactory(kube, 0)
 	kruiseInf := kruiseinformers.NewSharedInformerFactory(f.kruise, 0)
 	for _, o := range objects {
 		var err error
 		switch o.(type) {
 		case *appsv1beta1.WorkloadSpread:
 			err = kruiseInf.Apps().V1beta1().WorkloadSpreads().Informer().GetIndexer().Add(o)
-		case *appsv1.Deployment:
-			err = kubeInf.Apps().V1().Deployments().Informer().GetIndexer().Add(o)
-		case *appsv1.ReplicaSet:
-			err = kubeInf.Apps().V1().ReplicaSets().Informer().GetIndexer().Add(o)
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
 	f.h = &handler{
-		kruise:   f.kruise,
-		wsLister: kruiseInf.Apps().V1beta1().WorkloadSpreads().Lister(),
-		workloads: wsutil.Workloads{
-			Deployments:  kubeInf.Apps().V1().Deployments().Lister(),
-			ReplicaSets:  kubeInf.Apps().V1().ReplicaSets().Lister(),
-			CloneSets:    kruiseInf.Apps().V1beta1().CloneSets().Lister(),
-			StatefulSets: kruiseInf.Apps().V1beta1().StatefulSets().Lister(),
-			KubeClient:   kube,
-		},
+		kruise:     f.kruise,
+		wsLister:   kruiseInf.Apps().V1beta1().WorkloadSpreads().Lister(),
+		kube:       kube,
+		workloads:  wsutil.Workloads{Reader: wsutil.APIReader{Kube: kube, Kruise: f.kruise}},
 		versioning: wsutil.NewVersioning(wsutil.DefaultVersionedKinds),
 		clock:      testingclock.NewFakeClock(t0),
 		newUID: func() string {

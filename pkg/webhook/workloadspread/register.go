@@ -11,21 +11,18 @@ import (
 // pods/eviction CREATE (deletingPods records).
 const Path = webhook.PathPrefix + "mutate-pod-workloadspread"
 
-// New builds the handler. It reads WorkloadSpreads and the targeted
-// workloads (Deployments, ReplicaSets, CloneSets, Advanced StatefulSets)
-// from informers; a ReplicaSet not in the cache yet is read from
-// kube-apiserver, and the status is written to this server.
+// New builds the handler. It reads WorkloadSpreads from an informer (every
+// replica holds them all: few, and asked for on every Pod creation), the
+// targeted workloads (Deployments, ReplicaSets, CloneSets, Advanced
+// StatefulSets) with requests, only for Pods a WorkloadSpread of their
+// namespace may target (see wsutil.APIReader), and writes the status to
+// this server.
 func New(c *webhook.Context) (webhook.AdmitFunc, error) {
 	h := &handler{
-		kruise:   c.KruiseClient,
-		wsLister: c.KruiseInformers.Apps().V1beta1().WorkloadSpreads().Lister(),
-		workloads: wsutil.Workloads{
-			Deployments:  c.KubeInformers.Apps().V1().Deployments().Lister(),
-			ReplicaSets:  c.KubeInformers.Apps().V1().ReplicaSets().Lister(),
-			CloneSets:    c.KruiseInformers.Apps().V1beta1().CloneSets().Lister(),
-			StatefulSets: c.KruiseInformers.Apps().V1beta1().StatefulSets().Lister(),
-			KubeClient:   c.KubeClient,
-		},
+		kruise:     c.KruiseClient,
+		wsLister:   c.KruiseInformers.Apps().V1beta1().WorkloadSpreads().Lister(),
+		kube:       c.KubeClient,
+		workloads:  wsutil.Workloads{Reader: wsutil.APIReader{Kube: c.KubeClient, Kruise: c.KruiseClient}},
 		versioning: c.WorkloadSpreadVersioning,
 		clock:      clock.RealClock{},
 		newUID:     newUID,
