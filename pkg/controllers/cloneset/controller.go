@@ -33,7 +33,6 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -42,7 +41,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
@@ -166,55 +164,7 @@ func newController(ctx *controllers.Context, clk clock.WithTicker) (*Controller,
 
 // Run processes CloneSet keys with workers goroutines until ctx ends.
 func (c *Controller) Run(ctx context.Context, workers int) {
-	defer utilruntime.HandleCrash()
-	logger := klog.FromContext(ctx)
-	go func() {
-		<-ctx.Done()
-		c.queue.ShutDown()
-	}()
-	if !cache.WaitForNamedCacheSync("cloneset", ctx.Done(), c.synced...) {
-		return
-	}
-	logger.Info("Starting CloneSet controller", "workers", workers)
-	defer logger.Info("Shutting down CloneSet controller")
-	done := make(chan struct{}, workers)
-	for range workers {
-		go func() {
-			wait.UntilWithContext(ctx, c.worker, time.Second)
-			done <- struct{}{}
-		}()
-	}
-	for range workers {
-		<-done
-	}
-}
-
-func (c *Controller) worker(ctx context.Context) {
-	for c.processNextItem(ctx) {
-	}
-}
-
-func (c *Controller) processNextItem(ctx context.Context) bool {
-	key, quit := c.queue.Get()
-	if quit {
-		return false
-	}
-	defer c.queue.Done(key)
-
-	start := c.clock.Now()
-	requeueAfter, err := c.sync(ctx, key)
-	logger := klog.FromContext(ctx)
-	if err != nil {
-		utilruntime.HandleErrorWithContext(ctx, err, "Error syncing CloneSet", "cloneSet", key)
-		c.queue.AddRateLimited(key)
-		return true
-	}
-	logger.V(4).Info("Finished syncing CloneSet", "cloneSet", key, "duration", c.clock.Since(start), "requeueAfter", requeueAfter)
-	c.queue.Forget(key)
-	if requeueAfter > 0 {
-		c.queue.AddAfter(key, requeueAfter)
-	}
-	return true
+	controllers.RunWorkers(ctx, "CloneSet", c.queue, c.synced, workers, c.sync)
 }
 
 func (c *Controller) enqueue(cs *appsv1beta1.CloneSet) {

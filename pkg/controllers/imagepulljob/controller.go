@@ -37,18 +37,15 @@ import (
 	"context"
 	"math/rand/v2"
 	"reflect"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
-	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
 
 	appsv1beta1 "github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps/v1beta1"
@@ -142,51 +139,7 @@ func newController(ctx *controllers.Context, clk clock.WithTicker) (*Controller,
 
 // Run processes ImagePullJob keys with workers goroutines until ctx ends.
 func (c *Controller) Run(ctx context.Context, workers int) {
-	defer utilruntime.HandleCrash()
-	logger := klog.FromContext(ctx)
-	go func() {
-		<-ctx.Done()
-		c.queue.ShutDown()
-	}()
-	if !cache.WaitForNamedCacheSync("imagepulljob", ctx.Done(), c.synced...) {
-		return
-	}
-	logger.Info("Starting ImagePullJob controller", "workers", workers)
-	defer logger.Info("Shutting down ImagePullJob controller")
-	done := make(chan struct{}, workers)
-	for range workers {
-		go func() {
-			wait.UntilWithContext(ctx, c.worker, time.Second)
-			done <- struct{}{}
-		}()
-	}
-	for range workers {
-		<-done
-	}
-}
-
-func (c *Controller) worker(ctx context.Context) {
-	for c.processNextItem(ctx) {
-	}
-}
-
-func (c *Controller) processNextItem(ctx context.Context) bool {
-	key, quit := c.queue.Get()
-	if quit {
-		return false
-	}
-	defer c.queue.Done(key)
-	requeueAfter, err := c.sync(ctx, key)
-	if err != nil {
-		utilruntime.HandleErrorWithContext(ctx, err, "Error syncing ImagePullJob", "imagePullJob", key)
-		c.queue.AddRateLimited(key)
-		return true
-	}
-	c.queue.Forget(key)
-	if requeueAfter > 0 {
-		c.queue.AddAfter(key, requeueAfter)
-	}
-	return true
+	controllers.RunWorkers(ctx, "ImagePullJob", c.queue, c.synced, workers, c.sync)
 }
 
 func keyOf(job *appsv1beta1.ImagePullJob) string {

@@ -44,7 +44,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/sets"
-	"k8s.io/apimachinery/pkg/util/wait"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
@@ -148,53 +147,9 @@ func newController(ctx *controllers.Context, clk clock.WithTicker) (*Controller,
 	return c, nil
 }
 
-// Run processes NodeImage names with workers goroutines until ctx ends.
+// Run processes NodeImage keys with workers goroutines until ctx ends.
 func (c *Controller) Run(ctx context.Context, workers int) {
-	defer utilruntime.HandleCrash()
-	logger := klog.FromContext(ctx)
-	go func() {
-		<-ctx.Done()
-		c.queue.ShutDown()
-	}()
-	if !cache.WaitForNamedCacheSync("nodeimage", ctx.Done(), c.synced...) {
-		return
-	}
-	logger.Info("Starting NodeImage controller", "workers", workers)
-	defer logger.Info("Shutting down NodeImage controller")
-	done := make(chan struct{}, workers)
-	for range workers {
-		go func() {
-			wait.UntilWithContext(ctx, c.worker, time.Second)
-			done <- struct{}{}
-		}()
-	}
-	for range workers {
-		<-done
-	}
-}
-
-func (c *Controller) worker(ctx context.Context) {
-	for c.processNextItem(ctx) {
-	}
-}
-
-func (c *Controller) processNextItem(ctx context.Context) bool {
-	name, quit := c.queue.Get()
-	if quit {
-		return false
-	}
-	defer c.queue.Done(name)
-	requeueAfter, err := c.sync(ctx, name)
-	if err != nil {
-		utilruntime.HandleErrorWithContext(ctx, err, "Error syncing NodeImage", "nodeImage", name)
-		c.queue.AddRateLimited(name)
-		return true
-	}
-	c.queue.Forget(name)
-	if requeueAfter > 0 {
-		c.queue.AddAfter(name, requeueAfter)
-	}
-	return true
+	controllers.RunWorkers(ctx, "NodeImage", c.queue, c.synced, workers, c.sync)
 }
 
 func isVirtualKubelet(node *corev1.Node) bool {

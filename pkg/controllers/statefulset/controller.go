@@ -29,7 +29,6 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -38,7 +37,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
@@ -160,55 +158,7 @@ func newController(ctx *controllers.Context, clk clock.WithTicker) (*Controller,
 
 // Run processes StatefulSet keys with workers goroutines until ctx ends.
 func (c *Controller) Run(ctx context.Context, workers int) {
-	defer utilruntime.HandleCrash()
-	logger := klog.FromContext(ctx)
-	go func() {
-		<-ctx.Done()
-		c.queue.ShutDown()
-	}()
-	if !cache.WaitForNamedCacheSync("statefulset", ctx.Done(), c.synced...) {
-		return
-	}
-	logger.Info("Starting StatefulSet controller", "workers", workers)
-	defer logger.Info("Shutting down StatefulSet controller")
-	done := make(chan struct{}, workers)
-	for range workers {
-		go func() {
-			wait.UntilWithContext(ctx, c.worker, time.Second)
-			done <- struct{}{}
-		}()
-	}
-	for range workers {
-		<-done
-	}
-}
-
-func (c *Controller) worker(ctx context.Context) {
-	for c.processNextItem(ctx) {
-	}
-}
-
-func (c *Controller) processNextItem(ctx context.Context) bool {
-	key, quit := c.queue.Get()
-	if quit {
-		return false
-	}
-	defer c.queue.Done(key)
-
-	start := c.clock.Now()
-	requeueAfter, err := c.sync(ctx, key)
-	if err != nil {
-		utilruntime.HandleErrorWithContext(ctx, err, "Error syncing StatefulSet", "statefulSet", key)
-		c.queue.AddRateLimited(key)
-		return true
-	}
-	klog.FromContext(ctx).V(4).Info("Finished syncing StatefulSet", "statefulSet", key,
-		"duration", c.clock.Since(start), "requeueAfter", requeueAfter)
-	c.queue.Forget(key)
-	if requeueAfter > 0 {
-		c.queue.AddAfter(key, requeueAfter)
-	}
-	return true
+	controllers.RunWorkers(ctx, "StatefulSet", c.queue, c.synced, workers, c.sync)
 }
 
 func keyOf(set *appsv1beta1.StatefulSet) string {

@@ -42,7 +42,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/sets"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
@@ -155,51 +154,8 @@ func newController(ctx *controllers.Context, clk clock.WithTicker) (*Controller,
 
 // Run processes WorkloadSpread keys with workers goroutines until ctx ends.
 func (c *Controller) Run(ctx context.Context, workers int) {
-	defer utilruntime.HandleCrash()
-	logger := klog.FromContext(ctx)
-	go func() {
-		<-ctx.Done()
-		c.queue.ShutDown()
-	}()
-	if !cache.WaitForNamedCacheSync("workloadspread", ctx.Done(), c.synced...) {
-		return
-	}
-	logger.Info("Starting WorkloadSpread controller", "workers", workers, "versionedKinds", c.versioning.Kinds())
-	defer logger.Info("Shutting down WorkloadSpread controller")
-	done := make(chan struct{}, workers)
-	for range workers {
-		go func() {
-			wait.UntilWithContext(ctx, c.worker, time.Second)
-			done <- struct{}{}
-		}()
-	}
-	for range workers {
-		<-done
-	}
-}
-
-func (c *Controller) worker(ctx context.Context) {
-	for c.processNextItem(ctx) {
-	}
-}
-
-func (c *Controller) processNextItem(ctx context.Context) bool {
-	key, quit := c.queue.Get()
-	if quit {
-		return false
-	}
-	defer c.queue.Done(key)
-	recheckAfter, err := c.sync(ctx, key)
-	if err != nil {
-		utilruntime.HandleErrorWithContext(ctx, err, "Error syncing WorkloadSpread", "workloadSpread", key)
-		c.queue.AddRateLimited(key)
-		return true
-	}
-	c.queue.Forget(key)
-	if recheckAfter > 0 {
-		c.queue.AddAfter(key, recheckAfter)
-	}
-	return true
+	klog.FromContext(ctx).Info("WorkloadSpread Pods counted per version", "versionedKinds", c.versioning.Kinds())
+	controllers.RunWorkers(ctx, "WorkloadSpread", c.queue, c.synced, workers, c.sync)
 }
 
 func (c *Controller) enqueue(obj any) {
