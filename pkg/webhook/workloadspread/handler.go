@@ -213,6 +213,11 @@ func (h *handler) place(ctx context.Context, cached *appsv1beta1.WorkloadSpread,
 	return admission, err
 }
 
+// admitDelete and admitEviction never refuse: a response that is not
+// allowed is a denial whatever the failure policy (which only covers calls
+// that fail outright), and a deletion must not wait for WorkloadSpread.
+// Failing to record only delays the replacement's placement until the
+// controller sees the Pod gone.
 func (h *handler) admitDelete(ctx context.Context, req *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse {
 	if req.DryRun != nil && *req.DryRun {
 		return webhook.Allowed()
@@ -222,7 +227,8 @@ func (h *handler) admitDelete(ctx context.Context, req *admissionv1.AdmissionReq
 	}
 	pod := &corev1.Pod{}
 	if err := json.Unmarshal(req.OldObject.Raw, pod); err != nil {
-		return webhook.Errored(http.StatusBadRequest, fmt.Errorf("decoding the Pod: %w", err))
+		klog.ErrorS(err, "Could not decode the deleted Pod; its deletion is not recorded", "pod", klog.KRef(req.Namespace, req.Name))
+		return webhook.Allowed()
 	}
 	return h.recordDeletion(ctx, pod)
 }
@@ -230,25 +236,24 @@ func (h *handler) admitDelete(ctx context.Context, req *admissionv1.AdmissionReq
 func (h *handler) admitEviction(ctx context.Context, req *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse {
 	eviction := &policyv1.Eviction{}
 	if err := json.Unmarshal(req.Object.Raw, eviction); err != nil {
-		return webhook.Errored(http.StatusBadRequest, fmt.Errorf("decoding the Eviction: %w", err))
+		klog.ErrorS(err, "Could not decode the Eviction; the Pod's deletion is not recorded", "pod", klog.KRef(req.Namespace, req.Name))
+		return webhook.Allowed()
 	}
 	if (req.DryRun != nil && *req.DryRun) || (eviction.DeleteOptions != nil && len(eviction.DeleteOptions.DryRun) > 0) {
 		return webhook.Allowed()
 	}
 	pod, err := h.kube.CoreV1().Pods(req.Namespace).Get(ctx, req.Name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return webhook.Allowed()
-	}
 	if err != nil {
-		return webhook.Errored(http.StatusInternalServerError, err)
+		if !apierrors.IsNotFound(err) {
+			klog.ErrorS(err, "Could not read the evicted Pod; its deletion is not recorded", "pod", klog.KRef(req.Namespace, req.Name))
+		}
+		return webhook.Allowed()
 	}
 	return h.recordDeletion(ctx, pod)
 }
 
 // recordDeletion records a Pod that is going away in its subset's
-// deletingPods. It never refuses the deletion: a failure to record only
-// delays the replacement's placement until the controller sees the Pod
-// gone.
+// deletingPods. Like its callers, it never refuses the deletion.
 func (h *handler) recordDeletion(ctx context.Context, pod *corev1.Pod) *admissionv1.AdmissionResponse {
 	m := wsutil.MatchedOf(pod)
 	if m == nil || !wsutil.IsActive(pod) || metav1.GetControllerOfNoCopy(pod) == nil {

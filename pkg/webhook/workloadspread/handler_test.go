@@ -352,3 +352,31 @@ func TestCreateWhenTheStatusCannotBeWritten(t *testing.T) {
 		t.Errorf("CloneSet Pod: %+v, want a 500 denial", resp)
 	}
 }
+
+// A deletion or eviction is never refused, even when the handler cannot
+// tell which Pod goes: a response that is not allowed is a denial whatever
+// the webhook's failure policy.
+func TestDeletionsAreNeverRefused(t *testing.T) {
+	d, rs := workload(metav1.NamespaceDefault)
+	pod := newPod(rs)
+	pod.Name = "web-h1-abc"
+	f := newFixture(t, d, rs, spread(metav1.NamespaceDefault), pod)
+	kube := f.h.kube.(*kubefake.Clientset)
+	kube.PrependReactor("get", "pods", func(clienttesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewServiceUnavailable("kube-apiserver is overloaded")
+	})
+	eviction, _ := json.Marshal(&policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Namespace: pod.Namespace, Name: pod.Name}})
+	podsResource := metav1.GroupVersionResource{Version: "v1", Resource: "pods"}
+	for name, req := range map[string]*admissionv1.AdmissionRequest{
+		"delete, oldObject not a Pod": {Operation: admissionv1.Delete, Namespace: pod.Namespace, Name: pod.Name, Resource: podsResource,
+			OldObject: runtime.RawExtension{Raw: []byte(`{"metadata":"not an object"}`)}},
+		"eviction, object not an Eviction": {Operation: admissionv1.Create, SubResource: "eviction", Namespace: pod.Namespace, Name: pod.Name, Resource: podsResource,
+			Object: runtime.RawExtension{Raw: []byte(`{"metadata":"not an object"}`)}},
+		"eviction, the Pod cannot be read": {Operation: admissionv1.Create, SubResource: "eviction", Namespace: pod.Namespace, Name: pod.Name, Resource: podsResource,
+			Object: runtime.RawExtension{Raw: eviction}},
+	} {
+		if resp := f.h.admit(context.Background(), req); !resp.Allowed || resp.Patch != nil {
+			t.Errorf("%s: %+v, want admitted untouched", name, resp)
+		}
+	}
+}
