@@ -21,8 +21,11 @@ const maxReviewBytes = 7 << 20
 // Serve answers AdmissionReview v1 requests with admit: the review's
 // request in, the same review kind with admit's response out, the request's
 // UID echoed. A body that is not an AdmissionReview v1 gets 400 Bad
-// Request; a panic in admit is logged with its stack and answered with a
-// denial (500 in the review's status) instead of taking the process down.
+// Request. A panic in admit is logged with its stack and answered with a
+// bare HTTP 500, no AdmissionReview, instead of taking the process down:
+// kube-apiserver counts that as a failed call and applies the webhook
+// entry's failure policy (a denial in the review would refuse the request
+// even where the policy is Ignore).
 func Serve(path string, admit AdmitFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -39,7 +42,11 @@ func Serve(path string, admit AdmitFunc) http.Handler {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		resp := admitSafely(r, path, admit, review.Request)
+		resp, panicked := admitSafely(r, path, admit, review.Request)
+		if panicked != nil {
+			http.Error(w, fmt.Sprintf("internal error in admission handler %s: %v", path, panicked), http.StatusInternalServerError)
+			return
+		}
 		resp.UID = review.Request.UID
 		out := admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: resp}
 		body, err := json.Marshal(&out)
@@ -79,18 +86,19 @@ func readReview(body io.Reader) (*admissionv1.AdmissionReview, error) {
 	return review, nil
 }
 
-// admitSafely runs admit, turning a panic into a denial.
-func admitSafely(r *http.Request, path string, admit AdmitFunc, req *admissionv1.AdmissionRequest) (resp *admissionv1.AdmissionResponse) {
+// admitSafely runs admit; if it panics, it returns what admit panicked
+// with instead of a response.
+func admitSafely(r *http.Request, path string, admit AdmitFunc, req *admissionv1.AdmissionRequest) (resp *admissionv1.AdmissionResponse, panicked any) {
 	defer func() {
 		if p := recover(); p != nil {
 			klog.ErrorS(nil, "Admission handler panicked", "path", path, "uid", req.UID, "kind", req.Kind, "namespace", req.Namespace, "name", req.Name,
 				"operation", req.Operation, "panic", p, "stack", string(debug.Stack()))
-			resp = Denied(http.StatusInternalServerError, fmt.Sprintf("internal error in admission handler %s: %v", path, p))
+			resp, panicked = nil, p
 		}
 	}()
 	resp = admit(r.Context(), req)
 	if resp == nil {
 		resp = Allowed()
 	}
-	return resp
+	return resp, nil
 }
