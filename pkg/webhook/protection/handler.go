@@ -14,9 +14,12 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/tools/pager"
@@ -38,6 +41,9 @@ var (
 	customResourceDefinitions = schema.GroupResource{Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"}
 )
 
+// customResourceDefinitionsV1 is where the live CRD is read.
+var customResourceDefinitionsV1 = customResourceDefinitions.WithVersion("v1")
+
 // New builds the handler.
 //
 // A Cascading Namespace or CRD is checked with live, paginated LISTs
@@ -46,12 +52,13 @@ var (
 // the memory of every replica for them, and a lagging cache could let a
 // namespace go whose first pod was created a moment before.
 func New(c *webhook.Context) (webhook.AdmitFunc, error) {
-	h := &handler{kube: c.KubeClient, metadata: c.MetadataClient}
+	h := &handler{kube: c.KubeClient, dynamic: c.DynamicClient, metadata: c.MetadataClient}
 	return h.admit, nil
 }
 
 type handler struct {
 	kube     kubernetes.Interface
+	dynamic  dynamic.Interface
 	metadata metadata.Interface
 }
 
@@ -96,7 +103,20 @@ func (h *handler) admit(ctx context.Context, req *admissionv1.AdmissionRequest) 
 			return resp
 		}
 		obj = crd
-		gvr, listKind, err := crd.listed()
+		if crd.DeletionTimestamp != nil || crd.Labels[deletionprotection.LabelKey] != deletionprotection.Cascading {
+			break
+		}
+		// Counting lists whatever resource the CRD names, with a grant to
+		// list everything, for a caller nobody authenticated: the review's
+		// oldObject could name Secrets. So the resource comes from the CRD
+		// as the cluster stores it, and only if it is the object the
+		// review is about.
+		live, resp := h.liveCustomResourceDefinition(ctx, req.Name, crd.UID)
+		if resp != nil {
+			return resp
+		}
+		obj = live
+		gvr, listKind, err := live.listed()
 		if err != nil {
 			return webhook.Errored(http.StatusBadRequest, err)
 		}
@@ -149,6 +169,32 @@ type customResourceDefinition struct {
 			Storage bool   `json:"storage"`
 		} `json:"versions"`
 	} `json:"spec"`
+}
+
+// liveCustomResourceDefinition reads the CRD name from the cluster and
+// checks that it is the one with the given uid (oldObject's); a failure is
+// the response. One that no longer exists has nothing left to protect.
+func (h *handler) liveCustomResourceDefinition(ctx context.Context, name string, uid types.UID) (*customResourceDefinition, *admissionv1.AdmissionResponse) {
+	u, err := h.dynamic.Resource(customResourceDefinitionsV1).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, webhook.Allowed()
+	}
+	if err != nil {
+		// Not knowing is no reason to let a protected object go.
+		return nil, webhook.Forbidden(fmt.Sprintf("forbidden by ResourcesProtectionDeletion for get CustomResourceDefinition %q error: %v", name, err))
+	}
+	data, err := u.MarshalJSON()
+	if err != nil {
+		return nil, webhook.Errored(http.StatusInternalServerError, err)
+	}
+	live := &customResourceDefinition{}
+	if err := json.Unmarshal(data, live); err != nil {
+		return nil, webhook.Errored(http.StatusInternalServerError, fmt.Errorf("decoding CustomResourceDefinition %q: %w", name, err))
+	}
+	if live.UID != uid {
+		return nil, webhook.Errored(http.StatusBadRequest, fmt.Errorf("oldObject has uid %q, CustomResourceDefinition %q has uid %q", uid, name, live.UID))
+	}
+	return live, nil
 }
 
 // listed returns the resource the CRD's objects are listed at, and the list

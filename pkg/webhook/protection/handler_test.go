@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 	metadatafake "k8s.io/client-go/metadata/fake"
 	clienttesting "k8s.io/client-go/testing"
@@ -238,9 +241,11 @@ func widget(namespace, name string, deleting bool) *metav1.PartialObjectMetadata
 }
 
 func crdObject(value string, deleting bool) map[string]interface{} {
+	m := meta("widgets.example.com", "", value, deleting)
+	m["uid"] = "widgets-uid"
 	return map[string]interface{}{
 		"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-		"metadata": meta("widgets.example.com", "", value, deleting),
+		"metadata": m,
 		"spec": map[string]interface{}{
 			"group": "example.com", "scope": "Namespaced",
 			"names": map[string]interface{}{"plural": "widgets", "kind": "Widget", "listKind": "WidgetList"},
@@ -251,6 +256,35 @@ func crdObject(value string, deleting bool) map[string]interface{} {
 			},
 		},
 	}
+}
+
+// crdHandler builds the handler with live, if not nil, as the CRD the
+// cluster stores, and objects as what listing returns.
+func crdHandler(live map[string]interface{}, objects ...runtime.Object) (webhook.AdmitFunc, *metadatafake.FakeMetadataClient) {
+	scheme := runtime.NewScheme()
+	metav1.AddMetaToScheme(scheme)
+	client := metadatafake.NewSimpleMetadataClient(scheme, objects...)
+	var stored []runtime.Object
+	if live != nil {
+		stored = append(stored, &unstructured.Unstructured{Object: live})
+	}
+	dynamicClient := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
+		map[schema.GroupVersionResource]string{customResourceDefinitionsV1: "CustomResourceDefinitionList"}, stored...)
+	admit, err := New(&webhook.Context{KubeClient: fake.NewClientset(), DynamicClient: dynamicClient, MetadataClient: client})
+	if err != nil {
+		panic(err)
+	}
+	return admit, client
+}
+
+func listedResources(client *metadatafake.FakeMetadataClient) []schema.GroupVersionResource {
+	var listed []schema.GroupVersionResource
+	for _, action := range client.Actions() {
+		if action.GetVerb() == "list" {
+			listed = append(listed, action.GetResource())
+		}
+	}
+	return listed
 }
 
 func TestCustomResourceDefinitions(t *testing.T) {
@@ -272,37 +306,65 @@ func TestCustomResourceDefinitions(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			admit := newHandler(nil, tc.objects...)
+			admit, _ := crdHandler(crdObject(tc.value, tc.deleting), tc.objects...)
 			req := deleteRequest(t, "apiextensions.k8s.io", "v1", "customresourcedefinitions", "", crdObject(tc.value, tc.deleting))
 			expect(t, admit(context.Background(), req), tc.want)
 		})
 	}
 
 	t.Run("listed at the storage version", func(t *testing.T) {
-		scheme := runtime.NewScheme()
-		metav1.AddMetaToScheme(scheme)
-		client := metadatafake.NewSimpleMetadataClient(scheme)
-		admit, _ := New(&webhook.Context{KubeClient: fake.NewClientset(), MetadataClient: client})
+		admit, client := crdHandler(crdObject("Cascading", false))
 		expect(t, admit(context.Background(), deleteRequest(t, "apiextensions.k8s.io", "v1", "customresourcedefinitions", "", crdObject("Cascading", false))), "")
-		var listed []schema.GroupVersionResource
-		for _, action := range client.Actions() {
-			if action.GetVerb() == "list" {
-				listed = append(listed, action.GetResource())
-			}
-		}
-		if len(listed) != 1 || listed[0] != widgets {
+		if listed := listedResources(client); len(listed) != 1 || listed[0] != widgets {
 			t.Fatalf("listed %v, want %v", listed, widgets)
 		}
 	})
 
+	// kube-apiserver's calls arrive unauthenticated: anyone reaching the
+	// port can send a review, and its oldObject must not choose what the
+	// handler lists.
+	t.Run("forged oldObject", func(t *testing.T) {
+		forged := crdObject("Cascading", false)
+		forged["metadata"].(map[string]interface{})["uid"] = "forged-uid"
+		forged["spec"] = map[string]interface{}{
+			"group": "", "names": map[string]interface{}{"plural": "secrets", "listKind": "SecretList"},
+			"versions": []interface{}{map[string]interface{}{"name": "v1", "served": true, "storage": true}},
+		}
+		admit, client := crdHandler(crdObject("Cascading", false))
+		resp := admit(context.Background(), deleteRequest(t, "apiextensions.k8s.io", "v1", "customresourcedefinitions", "", forged))
+		if resp.Allowed || resp.Result.Code != 400 || !strings.Contains(resp.Result.Message, `oldObject has uid "forged-uid"`) {
+			t.Errorf("got %+v, want a 400 denial naming the uid", resp.Result)
+		}
+		if listed := listedResources(client); len(listed) != 0 {
+			t.Errorf("listed %v for a forged review", listed)
+		}
+	})
+
+	t.Run("the live CRD's resource is listed", func(t *testing.T) {
+		// Same uid, but the review's spec names Secrets: the stored spec wins.
+		forged := crdObject("Cascading", false)
+		forged["spec"].(map[string]interface{})["group"] = ""
+		forged["spec"].(map[string]interface{})["names"] = map[string]interface{}{"plural": "secrets", "listKind": "SecretList"}
+		admit, client := crdHandler(crdObject("Cascading", false))
+		expect(t, admit(context.Background(), deleteRequest(t, "apiextensions.k8s.io", "v1", "customresourcedefinitions", "", forged)), "")
+		if listed := listedResources(client); len(listed) != 1 || listed[0] != widgets {
+			t.Fatalf("listed %v, want only %v", listed, widgets)
+		}
+	})
+
+	t.Run("no longer stored", func(t *testing.T) {
+		admit, client := crdHandler(nil, widget("a", "w1", false))
+		expect(t, admit(context.Background(), deleteRequest(t, "apiextensions.k8s.io", "v1", "customresourcedefinitions", "", crdObject("Cascading", false))), "")
+		if listed := listedResources(client); len(listed) != 0 {
+			t.Errorf("listed %v", listed)
+		}
+	})
+
 	t.Run("cannot list", func(t *testing.T) {
-		scheme := runtime.NewScheme()
-		metav1.AddMetaToScheme(scheme)
-		client := metadatafake.NewSimpleMetadataClient(scheme)
+		admit, client := crdHandler(crdObject("Cascading", false))
 		client.PrependReactor("list", "*", func(clienttesting.Action) (bool, runtime.Object, error) {
 			return true, nil, errors.New(`widgets.example.com is forbidden: User "system:serviceaccount:kruise-system:kruise-apiserver" cannot list resource "widgets"`)
 		})
-		admit, _ := New(&webhook.Context{KubeClient: fake.NewClientset(), MetadataClient: client})
 		expect(t, admit(context.Background(), deleteRequest(t, "apiextensions.k8s.io", "v1", "customresourcedefinitions", "", crdObject("Cascading", false))),
 			`failed to list CRs of example.com/v2, Kind=WidgetList: widgets.example.com is forbidden: User "system:serviceaccount:kruise-system:kruise-apiserver" cannot list resource "widgets"`)
 	})
