@@ -148,8 +148,12 @@ func (o *Options) Complete(flags *pflag.FlagSet) error {
 // k8s.io/apiserver's delegated authentication admits by default. The
 // handlers only answer AdmissionReviews: anyone who can reach the port
 // learns how a given object would be admitted (for deletion protection, how
-// many active pods, Bound claims or custom objects hold it), and changes
-// nothing. OpenKruise's own webhook server takes no credentials at all.
+// many active pods or Bound claims hold a namespace, or the objects of a
+// CRD whose uid they know), and can make the WorkloadSpread handler add
+// records to a WorkloadSpread's creatingPods/deletingPods, which skews its
+// placement until they expire or the controller recounts (README,
+// "Admission webhooks"). OpenKruise's own webhook server takes no
+// credentials at all.
 func (o *Options) allowWebhookCalls() {
 	if o.Recommended.Authorization == nil || slices.Contains(o.Recommended.Authorization.AlwaysAllowPaths, handlers.AuthorizationAlwaysAllowPath) {
 		return
