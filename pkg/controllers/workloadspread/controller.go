@@ -258,15 +258,14 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	}
 	ws, err := c.wsLister.WorkloadSpreads(namespace).Get(name)
 	if apierrors.IsNotFound(err) {
+		c.forgetUnplaced(key)
 		return 0, nil
 	}
 	if err != nil {
 		return 0, err
 	}
 	if ws.DeletionTimestamp != nil || ws.Spec.TargetReference == nil {
-		c.unplacedMu.Lock()
-		delete(c.unplaced, key)
-		c.unplacedMu.Unlock()
+		c.forgetUnplaced(key)
 		return 0, nil
 	}
 
@@ -433,7 +432,19 @@ func (c *Controller) reportUnplaced(ws *appsv1beta1.WorkloadSpread, key string, 
 			"Pod %s/%s was created without a subset: no subset had room for it, or the Pod webhook was not reachable", pod.Namespace, pod.Name)
 	}
 	// Forget the Pods that are gone or placed since.
+	if current.Len() == 0 {
+		delete(c.unplaced, key)
+		return
+	}
 	c.unplaced[key] = current
+}
+
+// forgetUnplaced drops what reportUnplaced remembers of a WorkloadSpread
+// that is gone or no longer spreads anything.
+func (c *Controller) forgetUnplaced(key string) {
+	c.unplacedMu.Lock()
+	defer c.unplacedMu.Unlock()
+	delete(c.unplaced, key)
 }
 
 // refuseSystemNamespace answers a WorkloadSpread in one of the cluster's

@@ -12,7 +12,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/sets"
 	kubeinformers "k8s.io/client-go/informers"
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	clienttesting "k8s.io/client-go/testing"
@@ -266,6 +268,19 @@ func TestSyncReportsPodsCreatedWithoutSubset(t *testing.T) {
 	}
 	if len(events) != 1 || !strings.Contains(events[0], "PodNotSpread") || !strings.Contains(events[0], "default/missed") {
 		t.Errorf("events %q, want one PodNotSpread for the Pod created after the WorkloadSpread", events)
+	}
+}
+
+// What reportUnplaced remembers is dropped with the WorkloadSpread: the
+// controller must not grow with every WorkloadSpread ever deleted.
+func TestSyncForgetsUnplacedPodsOfGoneWorkloadSpreads(t *testing.T) {
+	f := newFixture(t)
+	f.c.unplaced[ns+"/gone"] = sets.New[types.UID]("missed-uid")
+	if _, err := f.c.sync(context.Background(), ns+"/gone"); err != nil {
+		t.Fatal(err)
+	}
+	if _, kept := f.c.unplaced[ns+"/gone"]; kept {
+		t.Errorf("unplaced Pods of a deleted WorkloadSpread kept: %v", f.c.unplaced)
 	}
 }
 
