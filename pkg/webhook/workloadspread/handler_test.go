@@ -313,17 +313,33 @@ func TestEvictionRecordsDeletingPod(t *testing.T) {
 		Operation: admissionv1.Create, SubResource: "eviction", Namespace: pod.Namespace, Name: pod.Name,
 		Resource: metav1.GroupVersionResource{Version: "v1", Resource: "pods"}, Object: runtime.RawExtension{Raw: eviction},
 	}
+
+	// A dry run of either kind records nothing, for the Pod the real
+	// eviction below records.
+	dry, _ := json.Marshal(&policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Namespace: pod.Namespace, Name: pod.Name}, DeleteOptions: &metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll}}})
+	dryOption := *req
+	dryOption.Object.Raw = dry
+	dryRequest := *req
+	dryRequest.DryRun = new(true)
+	for name, r := range map[string]*admissionv1.AdmissionRequest{"deleteOptions.dryRun": &dryOption, "request dryRun": &dryRequest} {
+		if resp := f.h.admit(context.Background(), r); !resp.Allowed {
+			t.Fatalf("%s: eviction denied: %+v", name, resp.Result)
+		}
+	}
+	for _, a := range f.kruise.Actions() {
+		if a.GetVerb() == "update" {
+			t.Errorf("a dry-run eviction wrote the status: %v", a)
+		}
+	}
+	if x86 := f.status().VersionedSubsetStatuses["h1"][0]; x86.MissingReplicas != 0 || len(x86.DeletingPods) != 0 {
+		t.Errorf("x86 after dry-run evictions: %+v", x86)
+	}
+
 	if resp := f.h.admit(context.Background(), req); !resp.Allowed {
 		t.Fatalf("eviction denied: %+v", resp.Result)
 	}
 	if x86 := f.status().VersionedSubsetStatuses["h1"][0]; x86.MissingReplicas != 1 || len(x86.DeletingPods) != 1 {
 		t.Errorf("x86 after the eviction: %+v", x86)
-	}
-	// A dry-run eviction records nothing.
-	dry, _ := json.Marshal(&policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: "other"}, DeleteOptions: &metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll}}})
-	req.Object.Raw, req.Name = dry, "other"
-	if resp := f.h.admit(context.Background(), req); !resp.Allowed {
-		t.Fatalf("dry-run eviction denied: %+v", resp.Result)
 	}
 }
 
