@@ -14,13 +14,11 @@ package webhook
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
-	kubeinformers "k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
@@ -39,9 +37,9 @@ const PathPrefix = "/webhooks/"
 // the request untouched. ctx ends when kube-apiserver gives up on the call.
 type AdmitFunc func(ctx context.Context, req *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse
 
-// InitFunc builds a handler from the Context; it may ask the Context's
-// informer factories for informers, which every replica starts and syncs
-// before it reports ready.
+// InitFunc builds a handler from the Context; it may ask KruiseInformers
+// for informers, which every replica starts and syncs before it reports
+// ready.
 type InitFunc func(ctx *Context) (AdmitFunc, error)
 
 // Context is what a handler is built from.
@@ -51,14 +49,15 @@ type Context struct {
 	// KubeClient talks to the cluster's kube-apiserver (the delegation
 	// kubeconfig): Pods, PVCs, workloads.
 	KubeClient kubernetes.Interface
-	// DynamicClient and MetadataClient reach any resource of the cluster,
-	// e.g. the objects of a CustomResourceDefinition.
+	// DynamicClient reads objects of any kind whole, e.g. a
+	// CustomResourceDefinition; MetadataClient lists any resource's
+	// objects' metadata, e.g. the objects of a CRD.
 	DynamicClient  dynamic.Interface
 	MetadataClient metadata.Interface
-	// The informer factories are started on every replica once the
-	// handlers are built; only the informers asked for run.
+	// KruiseInformers is started on every replica once the handlers are
+	// built; only the informers asked for run. Handlers read core objects
+	// with requests, not informers (see New of each handler).
 	KruiseInformers kruiseinformers.SharedInformerFactory
-	KubeInformers   kubeinformers.SharedInformerFactory
 	// WorkloadSpreadVersioning says which workloads' Pods WorkloadSpreads
 	// count per template version (--ws-enabled-versioned-status, shared
 	// with the controller).
@@ -152,7 +151,6 @@ func NewContext(kruiseConfig, kubeConfig *rest.Config) (*Context, error) {
 		DynamicClient:   dynamicClient,
 		MetadataClient:  metadataClient,
 		KruiseInformers: kruiseinformers.NewSharedInformerFactory(kruiseClient, 0),
-		KubeInformers:   kubeinformers.NewSharedInformerFactory(kubeClient, 0),
 	}, nil
 }
 
@@ -167,19 +165,10 @@ func clientConfig(config *rest.Config) *rest.Config {
 }
 
 // StartInformers starts the informers the handlers asked for and waits
-// until they have synced, or ctx ends.
+// until they have synced. They fail to sync only if ctx ends first, which
+// is the server shutting down, not an error.
 func (c *Context) StartInformers(ctx context.Context) error {
 	c.KruiseInformers.Start(ctx.Done())
-	c.KubeInformers.Start(ctx.Done())
-	for typ, ok := range c.KruiseInformers.WaitForCacheSync(ctx.Done()) {
-		if !ok && ctx.Err() == nil {
-			return fmt.Errorf("informer for %v did not sync", typ)
-		}
-	}
-	for typ, ok := range c.KubeInformers.WaitForCacheSync(ctx.Done()) {
-		if !ok && ctx.Err() == nil {
-			return fmt.Errorf("informer for %v did not sync", typ)
-		}
-	}
+	c.KruiseInformers.WaitForCacheSync(ctx.Done())
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"k8s.io/apiserver/pkg/server/mux"
-	kubeinformers "k8s.io/client-go/informers"
 	kubefake "k8s.io/client-go/kubernetes/fake"
 
 	kruisefake "github.com/kruise-apiserver/kruise-apiserver/pkg/generated/clientset/versioned/fake"
@@ -29,7 +28,6 @@ func TestInstallServesEveryKnownHandler(t *testing.T) {
 	kube, kruise := kubefake.NewClientset(), kruisefake.NewSimpleClientset()
 	c := &webhook.Context{
 		KubeClient: kube, KruiseClient: kruise,
-		KubeInformers:   kubeinformers.NewSharedInformerFactory(kube, 0),
 		KruiseInformers: kruiseinformers.NewSharedInformerFactory(kruise, 0),
 	}
 	if err := Install(m, c); err != nil {
