@@ -4,7 +4,8 @@ import (
 	"context"
 
 	admissionv1 "k8s.io/api/admission/v1"
-	"k8s.io/apimachinery/pkg/util/sets"
+
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/workloadspread"
 )
 
 // SystemNamespaces are the cluster's own namespaces, which pod-level
@@ -12,7 +13,12 @@ import (
 // runs there keeps the cluster itself going, and no Kruise policy is meant
 // for it. kube-public and kube-node-lease are in: nothing of a user's runs
 // there either, and the webhook configurations leave them out as well.
-var SystemNamespaces = sets.New("kube-system", "kube-public", "kube-node-lease")
+//
+// It is pkg/workloadspread's set, so that the WorkloadSpread controller,
+// which does not go through this package, skips exactly the namespaces
+// the webhooks skip (pkg/workloadspread cannot import this package, which
+// imports it).
+var SystemNamespaces = workloadspread.SystemNamespaces
 
 // SkipSystemNamespaces wraps a pod-level handler so that requests for
 // objects in SystemNamespaces are admitted untouched, without calling it.

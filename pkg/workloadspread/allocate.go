@@ -45,8 +45,8 @@ const (
 )
 
 // SystemNamespaces are the cluster's own namespaces, whose Pods WorkloadSpreads
-// never act on: neither the webhook (see pkg/webhook's SystemNamespaces,
-// the same list) nor the controller.
+// never act on: neither the webhook nor the controller. pkg/webhook's
+// SystemNamespaces, which every pod-level webhook skips, is this set.
 var SystemNamespaces = sets.New("kube-system", "kube-public", "kube-node-lease")
 
 // Matched is the value of the matched-workloadspread annotation.

@@ -67,11 +67,6 @@ func (h *handler) admit(ctx context.Context, req *admissionv1.AdmissionRequest) 
 	if req.Resource.Group != "" || req.Resource.Resource != "pods" {
 		return webhook.Allowed()
 	}
-	// Never act on the cluster's own namespaces, whatever the webhook
-	// configuration sends.
-	if webhook.SystemNamespaces.Has(req.Namespace) {
-		return webhook.Allowed()
-	}
 	switch {
 	case req.Operation == admissionv1.Create && req.SubResource == "":
 		return h.admitCreate(ctx, req)

@@ -26,6 +26,7 @@ import (
 	appsv1beta1 "github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps/v1beta1"
 	kruisefake "github.com/kruise-apiserver/kruise-apiserver/pkg/generated/clientset/versioned/fake"
 	kruiseinformers "github.com/kruise-apiserver/kruise-apiserver/pkg/generated/informers/externalversions"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/webhook"
 	wsutil "github.com/kruise-apiserver/kruise-apiserver/pkg/workloadspread"
 )
 
@@ -35,7 +36,9 @@ type fixture struct {
 	t      *testing.T
 	kruise *kruisefake.Clientset
 	h      *handler
-	uids   int
+	// admit is h.admit as New serves it.
+	admit webhook.AdmitFunc
+	uids  int
 }
 
 func newFixture(t *testing.T, objects ...runtime.Object) *fixture {
@@ -88,6 +91,7 @@ func newFixture(t *testing.T, objects ...runtime.Object) *fixture {
 			return "uid-" + string(rune('0'+f.uids))
 		},
 	}
+	f.admit = webhook.SkipSystemNamespaces(f.h.admit)
 	return f
 }
 
@@ -147,7 +151,7 @@ func (f *fixture) admitPod(pod *corev1.Pod, req *admissionv1.AdmissionRequest) (
 	if req == nil {
 		req = createRequest(f.t, pod)
 	}
-	resp := f.h.admit(context.Background(), req)
+	resp := f.admit(context.Background(), req)
 	if !resp.Allowed {
 		f.t.Fatalf("denied: %+v", resp.Result)
 	}
@@ -248,7 +252,7 @@ func TestCreateLeavesPodsAlone(t *testing.T) {
 			return r
 		}(),
 	} {
-		resp := f.h.admit(context.Background(), req)
+		resp := f.admit(context.Background(), req)
 		if !resp.Allowed || resp.Patch != nil {
 			t.Errorf("%s: %+v, want admitted untouched", name, resp)
 		}
@@ -269,7 +273,7 @@ func TestDeleteRecordsDeletingPod(t *testing.T) {
 	pod.Name = "web-h1-abc"
 	pod.Annotations = map[string]string{wsutil.MatchedAnnotation: `{"name":"ws","subset":"x86"}`}
 	raw, _ := json.Marshal(pod)
-	resp := f.h.admit(context.Background(), &admissionv1.AdmissionRequest{
+	resp := f.admit(context.Background(), &admissionv1.AdmissionRequest{
 		Operation: admissionv1.Delete, Namespace: pod.Namespace, Name: pod.Name,
 		Resource: metav1.GroupVersionResource{Version: "v1", Resource: "pods"}, OldObject: runtime.RawExtension{Raw: raw},
 	})
@@ -322,7 +326,7 @@ func TestEvictionRecordsDeletingPod(t *testing.T) {
 	dryRequest := *req
 	dryRequest.DryRun = new(true)
 	for name, r := range map[string]*admissionv1.AdmissionRequest{"deleteOptions.dryRun": &dryOption, "request dryRun": &dryRequest} {
-		if resp := f.h.admit(context.Background(), r); !resp.Allowed {
+		if resp := f.admit(context.Background(), r); !resp.Allowed {
 			t.Fatalf("%s: eviction denied: %+v", name, resp.Result)
 		}
 	}
@@ -335,7 +339,7 @@ func TestEvictionRecordsDeletingPod(t *testing.T) {
 		t.Errorf("x86 after dry-run evictions: %+v", x86)
 	}
 
-	if resp := f.h.admit(context.Background(), req); !resp.Allowed {
+	if resp := f.admit(context.Background(), req); !resp.Allowed {
 		t.Fatalf("eviction denied: %+v", resp.Result)
 	}
 	if x86 := f.status().VersionedSubsetStatuses["h1"][0]; x86.MissingReplicas != 1 || len(x86.DeletingPods) != 1 {
@@ -355,7 +359,7 @@ func TestCreateWhenTheStatusCannotBeWritten(t *testing.T) {
 	})
 
 	// A Deployment's Pod: created unplaced, with a warning.
-	resp := f.h.admit(context.Background(), createRequest(t, newPod(rs)))
+	resp := f.admit(context.Background(), createRequest(t, newPod(rs)))
 	if !resp.Allowed || resp.Patch != nil || len(resp.Warnings) != 1 || !strings.Contains(resp.Warnings[0], "etcd is gone") {
 		t.Errorf("ReplicaSet Pod: %+v, want admitted unplaced with a warning", resp)
 	}
@@ -363,7 +367,7 @@ func TestCreateWhenTheStatusCannotBeWritten(t *testing.T) {
 	// A CloneSet's Pod: refused, its controller retries.
 	csPod := newPod(rs)
 	csPod.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps.kruise.io/v1beta1", Kind: "CloneSet", Name: "cs", UID: "cs-uid", Controller: new(true)}}
-	resp = f.h.admit(context.Background(), createRequest(t, csPod))
+	resp = f.admit(context.Background(), createRequest(t, csPod))
 	if resp.Allowed || resp.Result == nil || resp.Result.Code != 500 || !strings.Contains(resp.Result.Message, "etcd is gone") {
 		t.Errorf("CloneSet Pod: %+v, want a 500 denial", resp)
 	}
@@ -391,7 +395,7 @@ func TestDeletionsAreNeverRefused(t *testing.T) {
 		"eviction, the Pod cannot be read": {Operation: admissionv1.Create, SubResource: "eviction", Namespace: pod.Namespace, Name: pod.Name, Resource: podsResource,
 			Object: runtime.RawExtension{Raw: eviction}},
 	} {
-		if resp := f.h.admit(context.Background(), req); !resp.Allowed || resp.Patch != nil {
+		if resp := f.admit(context.Background(), req); !resp.Allowed || resp.Patch != nil {
 			t.Errorf("%s: %+v, want admitted untouched", name, resp)
 		}
 	}

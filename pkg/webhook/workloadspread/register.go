@@ -27,5 +27,7 @@ func New(c *webhook.Context) (webhook.AdmitFunc, error) {
 		clock:      clock.RealClock{},
 		newUID:     newUID,
 	}
+	// Never act on the cluster's own namespaces, whatever the webhook
+	// configuration sends.
 	return webhook.SkipSystemNamespaces(h.admit), nil
 }
