@@ -47,8 +47,14 @@ type Context struct {
 	// KruiseClient talks to this server (the loopback connection).
 	KruiseClient versioned.Interface
 	// KubeClient talks to the cluster's kube-apiserver (the delegation
-	// kubeconfig): Pods, PVCs, workloads.
+	// kubeconfig): the Pods and workloads that Pod admissions read.
 	KubeClient kubernetes.Interface
+	// DeletionProtectionKubeClient talks to kube-apiserver too, with a rate
+	// limiter of its own, for deletion protection's paginated LISTs of a
+	// namespace's Pods and claims: a burst of Namespace deletions (real,
+	// or forged, since the calls are unauthenticated) must not queue the
+	// requests that Pod admissions wait on behind theirs.
+	DeletionProtectionKubeClient kubernetes.Interface
 	// DynamicClient reads objects of any kind whole, e.g. a
 	// CustomResourceDefinition; MetadataClient lists any resource's
 	// objects' metadata, e.g. the objects of a CRD.
@@ -137,6 +143,11 @@ func NewContext(kruiseConfig, kubeConfig *rest.Config) (*Context, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Each NewForConfig makes its own rate limiter.
+	deletionProtectionKubeClient, err := kubernetes.NewForConfig(kubeConfig)
+	if err != nil {
+		return nil, err
+	}
 	dynamicClient, err := dynamic.NewForConfig(kubeConfig)
 	if err != nil {
 		return nil, err
@@ -146,11 +157,12 @@ func NewContext(kruiseConfig, kubeConfig *rest.Config) (*Context, error) {
 		return nil, err
 	}
 	return &Context{
-		KruiseClient:    kruiseClient,
-		KubeClient:      kubeClient,
-		DynamicClient:   dynamicClient,
-		MetadataClient:  metadataClient,
-		KruiseInformers: kruiseinformers.NewSharedInformerFactory(kruiseClient, 0),
+		KruiseClient:                 kruiseClient,
+		KubeClient:                   kubeClient,
+		DeletionProtectionKubeClient: deletionProtectionKubeClient,
+		DynamicClient:                dynamicClient,
+		MetadataClient:               metadataClient,
+		KruiseInformers:              kruiseinformers.NewSharedInformerFactory(kruiseClient, 0),
 	}, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -52,7 +53,7 @@ var customResourceDefinitionsV1 = customResourceDefinitions.WithVersion("v1")
 // the memory of every replica for them, and a lagging cache could let a
 // namespace go whose first pod was created a moment before.
 func New(c *webhook.Context) (webhook.AdmitFunc, error) {
-	h := &handler{kube: c.KubeClient, dynamic: c.DynamicClient, metadata: c.MetadataClient}
+	h := &handler{kube: c.DeletionProtectionKubeClient, dynamic: c.DynamicClient, metadata: c.MetadataClient}
 	return h.admit, nil
 }
 
@@ -219,11 +220,19 @@ func (crd *customResourceDefinition) listed() (schema.GroupVersionResource, sche
 // listPageSize bounds the objects held in memory at once while counting.
 const listPageSize = 500
 
+// unfinishedPods leaves the Pods that can never be active again out of the
+// LIST on the server's side: a namespace's finished Jobs can outnumber its
+// running Pods by far. PodActive still decides (deletionTimestamp).
+var unfinishedPods = fields.AndSelectors(
+	fields.OneTermNotEqualSelector("status.phase", string(corev1.PodSucceeded)),
+	fields.OneTermNotEqualSelector("status.phase", string(corev1.PodFailed)),
+).String()
+
 func (h *handler) activePods(ctx context.Context, namespace string) (int, error) {
 	n := 0
 	err := pager.New(pager.SimplePageFunc(func(opts metav1.ListOptions) (runtime.Object, error) {
 		return h.kube.CoreV1().Pods(namespace).List(ctx, opts)
-	})).EachListItem(ctx, metav1.ListOptions{Limit: listPageSize}, func(obj runtime.Object) error {
+	})).EachListItem(ctx, metav1.ListOptions{Limit: listPageSize, FieldSelector: unfinishedPods}, func(obj runtime.Object) error {
 		if deletionprotection.PodActive(obj.(*corev1.Pod)) {
 			n++
 		}

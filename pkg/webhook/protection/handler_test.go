@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
@@ -69,7 +70,7 @@ func newHandler(kube *fake.Clientset, objects ...runtime.Object) webhook.AdmitFu
 	}
 	scheme := runtime.NewScheme()
 	metav1.AddMetaToScheme(scheme)
-	admit, err := New(&webhook.Context{KubeClient: kube, MetadataClient: metadatafake.NewSimpleMetadataClient(scheme, objects...)})
+	admit, err := New(&webhook.Context{DeletionProtectionKubeClient: kube, MetadataClient: metadatafake.NewSimpleMetadataClient(scheme, objects...)})
 	if err != nil {
 		panic(err)
 	}
@@ -212,6 +213,19 @@ func TestNamespaces(t *testing.T) {
 		expect(t, admit(context.Background(), deleteRequest(t, "", "v1", "namespaces", "p", namespaceObject("p", "Cascading", true))), "")
 	})
 
+	t.Run("finished Pods are left out by the server", func(t *testing.T) {
+		kube := fake.NewClientset()
+		var selectors []string
+		kube.PrependReactor("list", "pods", func(action clienttesting.Action) (bool, runtime.Object, error) {
+			selectors = append(selectors, action.(clienttesting.ListAction).GetListRestrictions().Fields.String())
+			return false, nil, nil
+		})
+		expect(t, newHandler(kube)(context.Background(), deleteRequest(t, "", "v1", "namespaces", "p", namespaceObject("p", "Cascading", false))), "")
+		if want := fields.ParseSelectorOrDie("status.phase!=Succeeded,status.phase!=Failed").String(); len(selectors) != 1 || selectors[0] != want {
+			t.Errorf("listed pods with field selectors %q, want [%q]", selectors, want)
+		}
+	})
+
 	for _, resource := range []string{"pods", "persistentvolumeclaims"} {
 		t.Run("cannot list "+resource, func(t *testing.T) {
 			kube := fake.NewClientset()
@@ -270,7 +284,7 @@ func crdHandler(live map[string]interface{}, objects ...runtime.Object) (webhook
 	}
 	dynamicClient := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
 		map[schema.GroupVersionResource]string{customResourceDefinitionsV1: "CustomResourceDefinitionList"}, stored...)
-	admit, err := New(&webhook.Context{KubeClient: fake.NewClientset(), DynamicClient: dynamicClient, MetadataClient: client})
+	admit, err := New(&webhook.Context{DeletionProtectionKubeClient: fake.NewClientset(), DynamicClient: dynamicClient, MetadataClient: client})
 	if err != nil {
 		panic(err)
 	}
