@@ -21,6 +21,7 @@ import (
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -108,14 +109,15 @@ func (h *handler) admitCreate(ctx context.Context, req *admissionv1.AdmissionReq
 		resp.Warnings = []string{"WorkloadSpread: the Pod could not be placed in a subset: " + err.Error()}
 		return resp
 	}
-	ws, err := h.matching(ctx, pod, owner)
+	workloads := wsutil.Workloads{Reader: newAdmissionReader(h.workloads.Reader)}
+	ws, err := h.matching(ctx, workloads, pod, owner)
 	if err != nil {
 		return fail(err)
 	}
 	if ws == nil {
 		return webhook.Allowed()
 	}
-	admission, err := h.place(ctx, ws, pod)
+	admission, err := h.place(ctx, workloads, ws, pod)
 	if err != nil {
 		return fail(fmt.Errorf("workloadspread %s/%s: %w", ws.Namespace, ws.Name, err))
 	}
@@ -138,7 +140,7 @@ func (h *handler) admitCreate(ctx context.Context, req *admissionv1.AdmissionReq
 // matching returns the WorkloadSpread that targets the Pod's workload and
 // selects it, or nil; a Pod has at most one (validation keeps two from
 // targeting the same workload).
-func (h *handler) matching(ctx context.Context, pod *corev1.Pod, owner *metav1.OwnerReference) (*appsv1beta1.WorkloadSpread, error) {
+func (h *handler) matching(ctx context.Context, workloads wsutil.Workloads, pod *corev1.Pod, owner *metav1.OwnerReference) (*appsv1beta1.WorkloadSpread, error) {
 	list, err := h.wsLister.WorkloadSpreads(pod.Namespace).List(labels.Everything())
 	if err != nil {
 		return nil, err
@@ -147,7 +149,7 @@ func (h *handler) matching(ctx context.Context, pod *corev1.Pod, owner *metav1.O
 		if ws.DeletionTimestamp != nil || ws.Spec.TargetReference == nil {
 			continue
 		}
-		targets, err := h.workloads.Targets(ctx, ws, owner, pod.Namespace)
+		targets, err := workloads.Targets(ctx, ws, owner, pod.Namespace)
 		if err != nil {
 			return nil, err
 		}
@@ -167,11 +169,14 @@ func (h *handler) matching(ctx context.Context, pod *corev1.Pod, owner *metav1.O
 
 // place picks the Pod's subset and records it in the WorkloadSpread's
 // status. The first try uses the cached WorkloadSpread; after a conflict
-// it is read again from the server.
-func (h *handler) place(ctx context.Context, cached *appsv1beta1.WorkloadSpread, pod *corev1.Pod) (wsutil.Admission, error) {
+// it is read again from the server, and so it is before answering that no
+// subset has room: that answer writes nothing, so no conflict would tell
+// that the cache lags behind (the controller freeing places, records
+// expiring, a spec with a new subset).
+func (h *handler) place(ctx context.Context, workloads wsutil.Workloads, cached *appsv1beta1.WorkloadSpread, pod *corev1.Pod) (wsutil.Admission, error) {
 	var replicas int32
 	if wsutil.HasPercentage(cached) {
-		wl, err := h.workloads.Get(ctx, cached)
+		wl, err := workloads.Get(ctx, cached)
 		if err != nil {
 			return wsutil.Admission{}, err
 		}
@@ -184,23 +189,29 @@ func (h *handler) place(ctx context.Context, cached *appsv1beta1.WorkloadSpread,
 	ws := cached.DeepCopy()
 	fresh := false
 	err := retry.RetryOnConflict(statusBackoff, func() error {
-		if fresh {
-			got, err := h.kruise.AppsV1beta1().WorkloadSpreads(cached.Namespace).Get(ctx, cached.Name, metav1.GetOptions{})
-			if err != nil {
+		for {
+			if fresh {
+				got, err := h.kruise.AppsV1beta1().WorkloadSpreads(cached.Namespace).Get(ctx, cached.Name, metav1.GetOptions{})
+				if err != nil {
+					return err
+				}
+				ws = got
+			}
+			fromCache := !fresh
+			fresh = true
+			var err error
+			if admission, err = wsutil.Admit(ws, version, pod.Name, replicas, h.clock.Now(), h.newUID); err != nil {
 				return err
 			}
-			ws = got
-		}
-		fresh = true
-		var err error
-		if admission, err = wsutil.Admit(ws, version, pod.Name, replicas, h.clock.Now(), h.newUID); err != nil {
+			if admission.Subset == "" && fromCache {
+				continue
+			}
+			if !admission.StatusChanged {
+				return nil
+			}
+			_, err = h.kruise.AppsV1beta1().WorkloadSpreads(ws.Namespace).UpdateStatus(ctx, ws, metav1.UpdateOptions{})
 			return err
 		}
-		if !admission.StatusChanged {
-			return nil
-		}
-		_, err = h.kruise.AppsV1beta1().WorkloadSpreads(ws.Namespace).UpdateStatus(ctx, ws, metav1.UpdateOptions{})
-		return err
 	})
 	if apierrors.IsNotFound(err) {
 		return wsutil.Admission{}, nil
@@ -280,6 +291,33 @@ func (h *handler) recordDeletion(ctx context.Context, pod *corev1.Pod) *admissio
 		klog.ErrorS(err, "Could not record the Pod's deletion in its WorkloadSpread", "workloadSpread", klog.KObj(cached), "pod", klog.KObj(pod))
 	}
 	return webhook.Allowed()
+}
+
+// admissionReader reads each ReplicaSet once per admission: a Deployment's
+// Pod is checked against every WorkloadSpread of its namespace, and each
+// check asks for the Pod's ReplicaSet.
+type admissionReader struct {
+	wsutil.WorkloadReader
+	replicaSets map[string]replicaSetRead
+}
+
+type replicaSetRead struct {
+	rs  *appsv1.ReplicaSet
+	err error
+}
+
+func newAdmissionReader(r wsutil.WorkloadReader) *admissionReader {
+	return &admissionReader{WorkloadReader: r, replicaSets: map[string]replicaSetRead{}}
+}
+
+func (r *admissionReader) GetReplicaSet(ctx context.Context, namespace, name string) (*appsv1.ReplicaSet, error) {
+	key := namespace + "/" + name
+	if read, ok := r.replicaSets[key]; ok {
+		return read.rs, read.err
+	}
+	rs, err := r.WorkloadReader.GetReplicaSet(ctx, namespace, name)
+	r.replicaSets[key] = replicaSetRead{rs: rs, err: err}
+	return rs, err
 }
 
 func podName(pod *corev1.Pod) string {

@@ -400,3 +400,79 @@ func TestDeletionsAreNeverRefused(t *testing.T) {
 		}
 	}
 }
+
+// "No room" is never decided on the cache alone: that answer writes
+// nothing, so no conflict would tell that the cache lags behind.
+func TestCreateReadsTheWorkloadSpreadBeforeFindingNoRoom(t *testing.T) {
+	d, rs := workload(metav1.NamespaceDefault)
+	one := intstr.FromInt32(1)
+	cached := spread(metav1.NamespaceDefault)
+	cached.Spec.Subsets[1].MaxReplicas = &one
+	cached.Status.VersionedSubsetStatuses = map[string]appsv1beta1.WorkloadSpreadSubsetStatuses{"h1": {
+		{Name: "x86", Replicas: 1, MissingReplicas: 0}, {Name: "arm", Replicas: 1, MissingReplicas: 0},
+	}}
+	f := newFixture(t, d, rs, cached)
+	// The controller has since seen x86's Pod gone.
+	live := cached.DeepCopy()
+	live.ResourceVersion = "2"
+	live.Status.VersionedSubsetStatuses["h1"][0] = appsv1beta1.WorkloadSpreadSubsetStatus{Name: "x86", MissingReplicas: 1}
+	if err := f.kruise.Tracker().Update(appsv1beta1.SchemeGroupVersion.WithResource("workloadspreads"), live, live.Namespace); err != nil {
+		t.Fatal(err)
+	}
+
+	pod, _ := f.admitPod(newPod(rs), nil)
+	if m := wsutil.MatchedOf(pod); m == nil || m.Subset != "x86" {
+		t.Fatalf("annotation %q, want placed in x86", pod.Annotations[wsutil.MatchedAnnotation])
+	}
+	if x86 := f.status().VersionedSubsetStatuses["h1"][0]; x86.MissingReplicas != 0 || len(x86.CreatingPods) != 1 {
+		t.Errorf("x86 after the Pod: %+v", x86)
+	}
+
+	// When the server agrees that no subset has room, the Pod is created
+	// as it is, after one read.
+	f.kruise.ClearActions()
+	pod, resp := f.admitPod(newPod(rs), nil)
+	if resp.Patch != nil || wsutil.MatchedOf(pod) != nil {
+		t.Errorf("placed %q with every subset full", pod.Annotations[wsutil.MatchedAnnotation])
+	}
+	gets := 0
+	for _, a := range f.kruise.Actions() {
+		switch a.GetVerb() {
+		case "get":
+			gets++
+		case "update":
+			t.Errorf("status written with every subset full: %v", a)
+		}
+	}
+	if gets != 1 {
+		t.Errorf("read the WorkloadSpread %d times, want once", gets)
+	}
+}
+
+// The Pod's ReplicaSet is read once per admission, however many
+// WorkloadSpreads of the namespace target Deployments.
+func TestCreateReadsTheReplicaSetOnce(t *testing.T) {
+	d, rs := workload(metav1.NamespaceDefault)
+	objects := []runtime.Object{d, rs}
+	for _, name := range []string{"a", "b", "c"} {
+		ws := spread(metav1.NamespaceDefault)
+		ws.Name = "ws-" + name
+		ws.Spec.TargetReference.Name = name
+		objects = append(objects, ws)
+	}
+	f := newFixture(t, objects...)
+	kube := f.h.kube.(*kubefake.Clientset)
+	kube.ClearActions()
+	if _, resp := f.admitPod(newPod(rs), nil); resp.Patch != nil {
+		t.Errorf("placed a Pod no WorkloadSpread targets: %s", resp.Patch)
+	}
+	gets := 0
+	for _, a := range kube.Actions() {
+		if a.GetVerb() == "get" && a.GetResource().Resource == "replicasets" {
+			gets++
+		}
+	}
+	if gets != 1 {
+		t.Errorf("read the ReplicaSet %d times, want once", gets)
+	}
+}
