@@ -253,6 +253,44 @@ spec:
 
 	stderr := kubectlFails(t, "delete", "crd", crd)
 	expectContains(t, "delete of a Cascading CRD with objects", stderr, deniedCascading+" and active CRs 2>0")
+
+	// Reviews arrive unauthenticated: one whose oldObject names another
+	// resource (Secrets) gets the stored CRD's objects counted, and one
+	// whose uid is not the stored CRD's is refused without counting.
+	uid := strings.TrimSpace(kubectl(t, "get", "crd", crd, "-o", "jsonpath={.metadata.uid}"))
+	forged := func(uid string) []byte {
+		review := admissionv1.AdmissionReview{
+			TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+			Request: &admissionv1.AdmissionRequest{
+				UID: "forged", Operation: admissionv1.Delete, Name: crd,
+				Resource: metav1.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"},
+				OldObject: rawJSON(t, map[string]interface{}{
+					"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+					"metadata": map[string]interface{}{"name": crd, "uid": uid, "labels": map[string]string{protectionLabel: "Cascading"}},
+					"spec": map[string]interface{}{
+						"group": "", "names": map[string]interface{}{"plural": "secrets", "listKind": "SecretList"},
+						"versions": []interface{}{map[string]interface{}{"name": "v1", "served": true, "storage": true}},
+					},
+				}),
+			},
+		}
+		return rawJSON(t, review).Raw
+	}
+	port := cluster.KruiseReplicas()[0].Port
+	for _, tc := range []struct{ uid, want string }{
+		{uid, "active CRs 2>0"},
+		{"forged-uid", `oldObject has uid "forged-uid"`},
+	} {
+		code, body := anonymousPost(t, port, protection.Path, forged(tc.uid))
+		out := admissionv1.AdmissionReview{}
+		if err := json.Unmarshal(body, &out); code != http.StatusOK || err != nil || out.Response == nil {
+			t.Fatalf("forged review: got %d %s (%v)", code, body, err)
+		}
+		if out.Response.Allowed || out.Response.Result == nil || !strings.Contains(out.Response.Result.Message, tc.want) {
+			t.Errorf("forged review with uid %q: got %+v, want a denial saying %q", tc.uid, out.Response, tc.want)
+		}
+	}
+
 	kubectl(t, "-n", ns, "delete", "widgets."+group, "one")
 	stderr = kubectlFails(t, "delete", "crd", crd)
 	expectContains(t, "delete of a Cascading CRD with an object left", stderr, deniedCascading+" and active CRs 1>0")
