@@ -366,9 +366,13 @@ func TestAlwaysTagPullPolicy(t *testing.T) {
 		ttl        int32
 		deadline   *int64
 	}{
-		{appsv1beta1.CompletionPolicy{Type: appsv1beta1.Always}, 900 + 150, nil},
-		{appsv1beta1.CompletionPolicy{Type: appsv1beta1.Always, ActiveDeadlineSeconds: ptr.To[int64](1200)}, 1200 + 150, ptr.To[int64](1200)},
-		{appsv1beta1.CompletionPolicy{Type: appsv1beta1.Always, ActiveDeadlineSeconds: ptr.To[int64](1200), TTLSecondsAfterFinished: ptr.To[int32](60)}, 60 + 150, ptr.To[int64](1200)},
+		// The job's TTL (else deadline, else timeout × backoff), plus
+		// OpenKruise's default NodeImage TTL of 300 s, plus the random
+		// offset (fixed at 150 here).
+		{appsv1beta1.CompletionPolicy{Type: appsv1beta1.Always}, 900 + 300 + 150, nil},
+		{appsv1beta1.CompletionPolicy{Type: appsv1beta1.Always, ActiveDeadlineSeconds: ptr.To[int64](1200)}, 1200 + 300 + 150, ptr.To[int64](1200)},
+		{appsv1beta1.CompletionPolicy{Type: appsv1beta1.Always, ActiveDeadlineSeconds: ptr.To[int64](1200), TTLSecondsAfterFinished: ptr.To[int32](60)}, 60 + 300 + 150, ptr.To[int64](1200)},
+		{appsv1beta1.CompletionPolicy{Type: appsv1beta1.Always, TTLSecondsAfterFinished: ptr.To[int32](0)}, 0 + 300 + 150, nil},
 	} {
 		job := newJob("j", "base", func(j *appsv1beta1.ImagePullJob) { j.Spec.CompletionPolicy = &tc.completion })
 		p := f.c.tagPullPolicy(job)

@@ -35,6 +35,14 @@ const (
 	ttlSecondsForNever            = int32(24 * 3600)
 	activeDeadlineSecondsForNever = int64(1800)
 
+	// defaultTTLSecondsForAlwaysNodeImage is how long, beyond the job's own
+	// TTL, the tag of a job that completes stays in a NodeImage (OpenKruise's
+	// --default-ttlseconds-for-always-nodeimage default). A node done early
+	// keeps its tag while the job still works through the other nodes; were
+	// the tag dropped, the job would see the node unsynced and write it again
+	// as a new version, pulling again.
+	defaultTTLSecondsForAlwaysNodeImage = int32(300)
+
 	// MessageDeadlineExceeded is the job's message when activeDeadlineSeconds
 	// ended it.
 	MessageDeadlineExceeded = "job exceeds activeDeadlineSeconds"
@@ -529,7 +537,8 @@ func (c *Controller) tagPullPolicy(job *appsv1beta1.ImagePullJob) *appsv1beta1.I
 		return policy
 	}
 	// The tag outlives the job: until its TTL, else its deadline, else
-	// every attempt timing out, and up to five minutes more.
+	// every attempt timing out, plus the default NodeImage TTL and up to
+	// five minutes more.
 	var ttl int32
 	switch {
 	case completion.TTLSecondsAfterFinished != nil:
@@ -539,7 +548,7 @@ func (c *Controller) tagPullPolicy(job *appsv1beta1.ImagePullJob) *appsv1beta1.I
 	default:
 		ttl = timeout * backoff
 	}
-	policy.TTLSecondsAfterFinished = ptr.To(ttl + c.randInt31n(300))
+	policy.TTLSecondsAfterFinished = ptr.To(ttl + defaultTTLSecondsForAlwaysNodeImage + c.randInt31n(300))
 	policy.ActiveDeadlineSeconds = completion.ActiveDeadlineSeconds
 	return policy
 }
