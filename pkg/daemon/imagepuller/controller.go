@@ -9,7 +9,8 @@
 // runtime already has the image, Always pulls every round; each attempt is
 // bounded by pullPolicy.timeoutSeconds, failed attempts are retried
 // pullPolicy.backoffLimit times with a growing pause, and
-// pullPolicy.activeDeadlineSeconds bounds the whole round. Pull secrets
+// pullPolicy.activeDeadlineSeconds bounds the whole round, counted from the
+// tag's createdAt (waiting for a pull slot included). Pull secrets
 // named in the spec are read from the cluster. Status writes are rate
 // limited, since every node writes its own NodeImage.
 //
@@ -249,6 +250,26 @@ func (c *Controller) reconcile(ni *appsv1beta1.NodeImage) {
 		for _, tag := range image.Tags {
 			key := tagKey{name, tag.Tag}
 			wanted[key] = true
+			if st, ok := c.statuses[key]; ok && st.Version == tag.Version && st.CompletionTime != nil {
+				// This daemon finished the round (its worker is gone).
+				continue
+			}
+			// Finished as the stored status says: by this daemon before it
+			// restarted, or failed by the NodeImage controller past the
+			// round's deadline. Keep that outcome, as OpenKruise's daemon
+			// does, and stop a pull still under way for it: reporting it
+			// Waiting or Pulling again would undo the controller's Failed,
+			// and the two would take turns.
+			if st := tagStatusIn(&ni.Status, name, tag.Tag); st != nil && st.Version == tag.Version && st.CompletionTime != nil {
+				if w := c.workers[key]; w != nil {
+					klog.V(2).InfoS("Stopping the pull of a round already finished", "image", key.image, "tag", key.tag,
+						"version", tag.Version, "phase", st.Phase, "message", st.Message)
+					w.cancel()
+					delete(c.workers, key)
+				}
+				c.statuses[key] = *st
+				continue
+			}
 			if w := c.workers[key]; w != nil {
 				if w.tag.Version == tag.Version {
 					continue
@@ -256,15 +277,6 @@ func (c *Controller) reconcile(ni *appsv1beta1.NodeImage) {
 				// A new round of this tag: the old one is moot.
 				w.cancel()
 				delete(c.workers, key)
-			}
-			if st, ok := c.statuses[key]; ok && st.Version == tag.Version && st.CompletionTime != nil {
-				continue
-			}
-			// Finished before this daemon started (it restarted): keep the
-			// outcome rather than pull again.
-			if st := tagStatusIn(&ni.Status, name, tag.Tag); st != nil && st.Version == tag.Version && st.CompletionTime != nil {
-				c.statuses[key] = *st
-				continue
 			}
 			c.startWorker(key, tag, image)
 		}

@@ -120,6 +120,7 @@ type fixture struct {
 	kruise *kruisefake.Clientset
 	kube   *kubefake.Clientset
 	images *fakeImages
+	c      *Controller
 }
 
 func newFixture(t *testing.T, ni *appsv1beta1.NodeImage, kubeObjects ...interface{}) *fixture {
@@ -147,6 +148,7 @@ func newFixture(t *testing.T, ni *appsv1beta1.NodeImage, kubeObjects ...interfac
 	done := make(chan struct{})
 	t.Cleanup(func() { cancel(); <-done })
 	c := NewController(node, f.kruise, f.kube.CoreV1(), f.images, nil, Options{RetryPause: 10 * time.Millisecond, MaxRetryPause: 20 * time.Millisecond, StatusQPS: 100, StatusBurst: 100})
+	f.c = c
 	go func() { c.Run(ctx); close(done) }()
 	return f
 }
@@ -493,5 +495,91 @@ func TestConcurrentPullsBounded(t *testing.T) {
 	f.images.mu.Unlock()
 	if n != 5 {
 		t.Errorf("%d pulls started, want 5", n)
+	}
+}
+
+// workerCount is how many pulls are under way or waiting for a slot.
+func (f *fixture) workerCount() int {
+	f.c.mu.Lock()
+	defer f.c.mu.Unlock()
+	return len(f.c.workers)
+}
+
+// TestFailedByTheControllerIsKept: the NodeImage controller fails a round
+// still pulling past its deadline; the daemon keeps that outcome and stops
+// the pull instead of reporting it Pulling again (the two writers would
+// take turns).
+func TestFailedByTheControllerIsKept(t *testing.T) {
+	f := newFixture(t, nodeImage(map[string]appsv1beta1.ImageSpec{
+		base: {Tags: []appsv1beta1.ImageTagSpec{tagSpec("slow", 2, appsv1beta1.PullAlways, 300, 3)}},
+	}))
+	f.images.mu.Lock()
+	f.images.blockPulls = true
+	f.images.mu.Unlock()
+	f.waitTag(base, "slow", 2, appsv1beta1.ImagePhasePulling)
+
+	failedAt := metav1.Now().Rfc3339Copy()
+	err := wait.PollUntilContextTimeout(f.ctx, 10*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+		ni := f.get()
+		ni.Status.ImageStatuses[base] = appsv1beta1.ImageStatus{Tags: []appsv1beta1.ImageTagStatus{{
+			Tag: "slow", Version: 2, Phase: appsv1beta1.ImagePhaseFailed, CompletionTime: &failedAt, Message: "pulling exceeds the activeDeadlineSeconds",
+		}}}
+		_, err := f.kruise.AppsV1beta1().NodeImages().UpdateStatus(f.ctx, ni, metav1.UpdateOptions{})
+		return err == nil, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = wait.PollUntilContextTimeout(f.ctx, 10*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+		return f.workerCount() == 0, nil
+	})
+	if err != nil {
+		t.Fatalf("%d workers left; the failed round's pull must stop", f.workerCount())
+	}
+	// Give the daemon time to write, were it to undo the Failed.
+	time.Sleep(300 * time.Millisecond)
+	st := tagStatusIn(&f.get().Status, base, "slow")
+	if st == nil || st.Version != 2 || st.Phase != appsv1beta1.ImagePhaseFailed || st.CompletionTime == nil {
+		t.Errorf("status %+v, want the controller's Failed kept", st)
+	}
+	if n := f.images.pullCount(base + ":slow"); n != 1 {
+		t.Errorf("%d pulls; a stopped worker must not retry", n)
+	}
+}
+
+// TestDeadlineCountsTheWaitForASlot: activeDeadlineSeconds counts from the
+// tag's createdAt, so a tag that waits for a pull slot past it fails
+// without pulling.
+func TestDeadlineCountsTheWaitForASlot(t *testing.T) {
+	f := newFixture(t, nodeImage(nil))
+	f.images.mu.Lock()
+	f.images.blockPulls = true
+	f.images.registry[base+":late"] = "sha256:l"
+	f.images.mu.Unlock()
+	// newFixture's controller allows 5 pulls at once: all taken.
+	var tags []appsv1beta1.ImageTagSpec
+	for i := 0; i < 5; i++ {
+		tags = append(tags, tagSpec(fmt.Sprintf("t%d", i), 0, appsv1beta1.PullAlways, 300, 0))
+	}
+	f.setSpec(appsv1beta1.NodeImageSpec{Images: map[string]appsv1beta1.ImageSpec{base: {Tags: tags}}})
+	err := wait.PollUntilContextTimeout(f.ctx, 10*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+		return f.get().Status.Pulling == 5, nil
+	})
+	if err != nil {
+		t.Fatalf("status %+v, want 5 pulling", f.get().Status)
+	}
+
+	created := metav1.Now()
+	late := tagSpec("late", 0, appsv1beta1.PullAlways, 300, 3)
+	late.CreatedAt = &created
+	late.PullPolicy.ActiveDeadlineSeconds = ptr.To[int64](2)
+	f.setSpec(appsv1beta1.NodeImageSpec{Images: map[string]appsv1beta1.ImageSpec{base: {Tags: append(tags, late)}}})
+	f.waitTag(base, "late", 0, appsv1beta1.ImagePhaseWaiting)
+	st := f.waitTag(base, "late", 0, appsv1beta1.ImagePhaseFailed)
+	if st.Message != "pulling exceeds the activeDeadlineSeconds" || st.StartTime != nil || st.CompletionTime == nil {
+		t.Errorf("status %+v, want failed past the deadline, never started", st)
+	}
+	if n := f.images.pullCount(base + ":late"); n != 0 {
+		t.Errorf("late pulled %d times, want none", n)
 	}
 }

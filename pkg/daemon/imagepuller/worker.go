@@ -38,10 +38,44 @@ func imageRef(name, tag string) string {
 func (w *worker) run(ctx context.Context) {
 	defer w.cancel()
 	ref := imageRef(w.key.image, w.tag.Tag)
+
+	timeout := time.Duration(appsv1beta1.DefaultImagePullTimeoutSeconds) * time.Second
+	backoffLimit := int32(appsv1beta1.DefaultImagePullBackoffLimit)
+	var deadline time.Time
+	if p := w.tag.PullPolicy; p != nil {
+		if p.TimeoutSeconds != nil && *p.TimeoutSeconds > 0 {
+			timeout = time.Duration(*p.TimeoutSeconds) * time.Second
+		}
+		if p.BackoffLimit != nil && *p.BackoffLimit >= 0 {
+			backoffLimit = *p.BackoffLimit
+		}
+		if p.ActiveDeadlineSeconds != nil {
+			// From when the tag was asked for, as the NodeImage controller
+			// counts it: time spent waiting for a pull slot counts, so
+			// that this daemon fails the round before that controller
+			// does, rather than keep reporting it Waiting or Pulling over
+			// the controller's Failed.
+			from := time.Now()
+			if w.tag.CreatedAt != nil {
+				from = w.tag.CreatedAt.Time
+			}
+			deadline = from.Add(time.Duration(*p.ActiveDeadlineSeconds) * time.Second)
+		}
+	}
+
 	// Wait for a pull slot; the tag stays Waiting meanwhile.
+	var expired <-chan time.Time
+	if !deadline.IsZero() {
+		timer := time.NewTimer(time.Until(deadline))
+		defer timer.Stop()
+		expired = timer.C
+	}
 	select {
 	case w.c.pullSlots <- struct{}{}:
 		defer func() { <-w.c.pullSlots }()
+	case <-expired:
+		w.fail(ref, appsv1beta1.ImageTagStatus{Tag: w.tag.Tag, Version: w.tag.Version}, errDeadlineExceeded)
+		return
 	case <-ctx.Done():
 		return
 	}
@@ -55,21 +89,6 @@ func (w *worker) run(ctx context.Context) {
 	}
 	if !w.c.report(w, status) {
 		return
-	}
-
-	timeout := time.Duration(appsv1beta1.DefaultImagePullTimeoutSeconds) * time.Second
-	backoffLimit := int32(appsv1beta1.DefaultImagePullBackoffLimit)
-	var deadline time.Time
-	if p := w.tag.PullPolicy; p != nil {
-		if p.TimeoutSeconds != nil && *p.TimeoutSeconds > 0 {
-			timeout = time.Duration(*p.TimeoutSeconds) * time.Second
-		}
-		if p.BackoffLimit != nil && *p.BackoffLimit >= 0 {
-			backoffLimit = *p.BackoffLimit
-		}
-		if p.ActiveDeadlineSeconds != nil {
-			deadline = began.Add(time.Duration(*p.ActiveDeadlineSeconds) * time.Second)
-		}
 	}
 
 	pause := w.c.opts.RetryPause
@@ -88,7 +107,7 @@ func (w *worker) run(ctx context.Context) {
 		if !deadline.IsZero() {
 			left := time.Until(deadline)
 			if left <= 0 {
-				lastErr = errors.New("pulling exceeds the activeDeadlineSeconds")
+				lastErr = errDeadlineExceeded
 				break
 			}
 			attemptTimeout = min(attemptTimeout, left)
@@ -115,11 +134,20 @@ func (w *worker) run(ctx context.Context) {
 		}
 		lastErr = err
 	}
+	w.fail(ref, status, lastErr)
+}
+
+// errDeadlineExceeded is the message of a round that ran out of
+// activeDeadlineSeconds, as OpenKruise's daemon words it.
+var errDeadlineExceeded = errors.New("pulling exceeds the activeDeadlineSeconds")
+
+// fail reports the round failed with err.
+func (w *worker) fail(ref string, status appsv1beta1.ImageTagStatus, err error) {
 	now := metav1.Now().Rfc3339Copy()
-	status.Phase, status.Progress, status.CompletionTime, status.Message = appsv1beta1.ImagePhaseFailed, 0, &now, lastErr.Error()
+	status.Phase, status.Progress, status.CompletionTime, status.Message = appsv1beta1.ImagePhaseFailed, 0, &now, err.Error()
 	if w.c.report(w, status) {
-		klog.InfoS("Failed to pull", "image", ref, "version", w.tag.Version, "err", lastErr)
-		w.c.event(w.tag, corev1.EventTypeWarning, ReasonPullImageFailed, "Image %s: %v", ref, lastErr)
+		klog.InfoS("Failed to pull", "image", ref, "version", w.tag.Version, "err", err)
+		w.c.event(w.tag, corev1.EventTypeWarning, ReasonPullImageFailed, "Image %s: %v", ref, err)
 	}
 }
 
