@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -229,14 +230,16 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 		return wait, nil
 	}
 
-	owned, err := c.ownedJobs(list)
+	owned, extra, err := c.ownedJobs(list, hash)
 	if err != nil {
 		return 0, err
 	}
 	status := calculateStatus(list, owned, completion, now)
 
 	var create []string
-	var remove []*appsv1beta1.ImagePullJob
+	// A second ImagePullJob of one image (made when the cache lagged past
+	// the expectations' timeout) would pull it again and never be counted.
+	remove := extra
 	for _, image := range list.Spec.Images {
 		job, ok := owned[image]
 		if !ok {
@@ -268,25 +271,45 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	return 0, nil
 }
 
-// ownedJobs returns the list job's ImagePullJobs not being deleted, by
-// image.
-func (c *Controller) ownedJobs(list *appsv1beta1.ImageListPullJob) (map[string]*appsv1beta1.ImagePullJob, error) {
+// ownedJobs returns the list job's ImagePullJobs not being deleted, one by
+// image, and the others of an image already taken (to be deleted). Of
+// several jobs of one image it keeps one of the current template (hash),
+// else the oldest.
+func (c *Controller) ownedJobs(list *appsv1beta1.ImageListPullJob, hash string) (map[string]*appsv1beta1.ImagePullJob, []*appsv1beta1.ImagePullJob, error) {
 	jobs, err := c.jobLister.ImagePullJobs(list.Namespace).List(labels.Everything())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	owned := map[string]*appsv1beta1.ImagePullJob{}
+	var mine []*appsv1beta1.ImagePullJob
 	for _, job := range jobs {
 		ref := metav1.GetControllerOfNoCopy(job)
 		if ref == nil || ref.UID != list.UID || job.DeletionTimestamp != nil {
 			continue
 		}
-		if prev, ok := owned[job.Spec.Image]; ok && prev.CreationTimestamp.Before(&job.CreationTimestamp) {
+		mine = append(mine, job)
+	}
+	slices.SortFunc(mine, func(a, b *appsv1beta1.ImagePullJob) int {
+		if current := a.Labels[TemplateHashLabel] == hash; current != (b.Labels[TemplateHashLabel] == hash) {
+			if current {
+				return -1
+			}
+			return 1
+		}
+		if d := a.CreationTimestamp.Compare(b.CreationTimestamp.Time); d != 0 {
+			return d
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	owned := map[string]*appsv1beta1.ImagePullJob{}
+	var extra []*appsv1beta1.ImagePullJob
+	for _, job := range mine {
+		if _, ok := owned[job.Spec.Image]; ok {
+			extra = append(extra, job)
 			continue
 		}
 		owned[job.Spec.Image] = job
 	}
-	return owned, nil
+	return owned, extra, nil
 }
 
 func calculateStatus(list *appsv1beta1.ImageListPullJob, owned map[string]*appsv1beta1.ImagePullJob, completion appsv1beta1.CompletionPolicy, now time.Time) *appsv1beta1.ImageListPullJobStatus {

@@ -269,3 +269,37 @@ func TestNeverStaysOpen(t *testing.T) {
 		t.Errorf("status %+v, want open with one image completed", st)
 	}
 }
+
+// TestExtraJobsOfAnImageDeleted: of several ImagePullJobs of one image
+// (the cache lagged past the expectations' timeout), the oldest of the
+// current template is kept; the others are deleted.
+func TestExtraJobsOfAnImageDeleted(t *testing.T) {
+	f := newFixture(t, newList("l", "nginx:1.25"))
+	f.sync("l")
+	kept := f.jobs()["nginx:1.25"]
+	add := func(name, hash string, created time.Time) {
+		job := kept.DeepCopy()
+		job.Name, job.UID, job.ResourceVersion = name, types.UID("uid-"+name), ""
+		job.Labels = map[string]string{TemplateHashLabel: hash}
+		job.CreationTimestamp = metav1.NewTime(created)
+		_, err := f.kruise.AppsV1beta1().ImagePullJobs(ns).Create(context.Background(), job, metav1.CreateOptions{})
+		must(t, err)
+	}
+	add("l-newer", kept.Labels[TemplateHashLabel], t0.Add(time.Minute))
+	add("l-older-template", "old-hash", t0.Add(-time.Minute))
+	f.sync("l")
+
+	jobs, err := f.kruise.AppsV1beta1().ImagePullJobs(ns).List(context.Background(), metav1.ListOptions{})
+	must(t, err)
+	var names []string
+	for _, job := range jobs.Items {
+		names = append(names, job.Name)
+	}
+	if !slices.Equal(names, []string{kept.Name}) {
+		t.Errorf("ImagePullJobs %v, want only %s", names, kept.Name)
+	}
+	f.sync("l")
+	if n := len(f.jobs()); n != 1 {
+		t.Errorf("%d ImagePullJobs after another sync, want 1 (no replacement made)", n)
+	}
+}
