@@ -454,6 +454,33 @@ func TestActiveDeadline(t *testing.T) {
 	}
 }
 
+// TestActiveDeadlineKeepsSucceededNodes: a node that succeeded but lacks
+// the job's pull secrets (to be written again) is not also failed at the
+// deadline.
+func TestActiveDeadlineKeepsSucceededNodes(t *testing.T) {
+	job := newJob("j", "base:latest", func(j *appsv1beta1.ImagePullJob) {
+		j.Spec.Parallelism = ptr.To(intstr.FromInt32(1))
+		j.Spec.PullSecrets = []string{"creds"}
+		j.Spec.CompletionPolicy.ActiveDeadlineSeconds = ptr.To[int64](60)
+	})
+	f := newFixture(t, job, nodeImage("n1", nil), nodeImage("n2", nil))
+	f.sync("j")
+	f.report("n1", "base", "latest", appsv1beta1.ImagePhaseSucceeded)
+	ni := f.nodeImage("n1")
+	image := ni.Spec.Images["base"]
+	image.PullSecrets = nil
+	ni.Spec.Images["base"] = image
+	_, err := f.kruise.AppsV1beta1().NodeImages().Update(context.Background(), ni, metav1.UpdateOptions{})
+	must(t, err)
+	f.clock.Step(61 * time.Second)
+	f.sync("j")
+	st := f.job("j").Status
+	if st.CompletionTime == nil || st.Message != MessageDeadlineExceeded || st.Succeeded != 1 || st.Failed != 1 ||
+		!slices.Equal(st.FailedNodes, []string{"n2"}) {
+		t.Errorf("status %+v, want ended by the deadline, n1 succeeded, n2 (never synced) failed", st)
+	}
+}
+
 func TestNeverTakesInNewNodes(t *testing.T) {
 	job := newJob("j", "base:latest", func(j *appsv1beta1.ImagePullJob) {
 		j.Spec.CompletionPolicy = &appsv1beta1.CompletionPolicy{Type: appsv1beta1.Never}

@@ -292,6 +292,7 @@ func (c *Controller) calculateStatus(job *appsv1beta1.ImagePullJob, nodeImages [
 			continue
 		}
 		if !containsAll(spec.PullSecrets, secrets) {
+			// Written again for the secrets, yet counted by its phase below.
 			notSynced = append(notSynced, ni.Name)
 		}
 		phase := appsv1beta1.ImagePhasePulling
@@ -314,10 +315,11 @@ func (c *Controller) calculateStatus(job *appsv1beta1.ImagePullJob, nodeImages [
 	done := len(succeeded) + len(failed)
 	if completion.Type != appsv1beta1.Never && completion.ActiveDeadlineSeconds != nil && done != len(nodeImages) &&
 		now.Sub(status.StartTime.Time) >= time.Duration(*completion.ActiveDeadlineSeconds)*time.Second {
-		// Out of time: what is not done failed.
+		// Out of time: what is not done failed. A node not synced for its
+		// pull secrets only has a phase already: counted once.
 		failed = append(failed, pulling...)
 		for _, name := range notSynced {
-			if !slices.Contains(failed, name) {
+			if !slices.Contains(failed, name) && !slices.Contains(succeeded, name) {
 				failed = append(failed, name)
 			}
 		}
