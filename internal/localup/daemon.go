@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -52,8 +53,10 @@ const NoKubeletTaint = "kruise-apiserver.io/no-kubelet"
 
 // extraNode is a node AddNode added.
 type extraNode struct {
-	name          string
-	dir           string
+	name string
+	dir  string
+	// index numbers the node's ports (its daemon's healthz).
+	index         int
 	stopHeartbeat context.CancelFunc
 	heartbeatDone chan struct{}
 }
@@ -95,33 +98,54 @@ func (c *Cluster) startDaemon(ctx context.Context, name, nodeName, socket string
 // AddNode adds a node named name that has no kubelet: a containerd of its
 // own, a Ready Node object tainted NoKubeletTaint, and a kruise-daemon
 // (see above). It returns once the daemon runs. The node goes away with
-// the cluster (Down, hack/local-up.sh down and check know it).
-func (c *Cluster) AddNode(ctx context.Context, name string) error {
+// the cluster (Down, hack/local-up.sh down and check know it); on error,
+// what AddNode started and created is gone again.
+func (c *Cluster) AddNode(ctx context.Context, name string) (err error) {
 	if c.node == nil {
 		return errors.New("AddNode needs the cluster's node (Options.Node)")
 	}
 	if name == NodeName {
 		return fmt.Errorf("node %s is the kubelet's", name)
 	}
+	hbCtx, stopHeartbeat := context.WithCancel(context.Background())
+	extra := &extraNode{name: name, dir: filepath.Join(c.node.state.Dir, "nodes", name),
+		stopHeartbeat: stopHeartbeat, heartbeatDone: make(chan struct{})}
+	// Listed before anything starts: a concurrent AddNode can take neither
+	// the name nor the ports, and Down knows what to stop.
 	c.mu.Lock()
 	for _, n := range c.extraNodes {
 		if n.name == name {
 			c.mu.Unlock()
+			stopHeartbeat()
 			return fmt.Errorf("node %s was added already", name)
 		}
+		extra.index = max(extra.index, n.index)
 	}
-	index := len(c.extraNodes) + 1
+	extra.index++
+	c.extraNodes = append(c.extraNodes, extra)
 	c.mu.Unlock()
 
-	dir := filepath.Join(c.node.state.Dir, "nodes", name)
-	c.step("node %s: containerd in %s", name, dir)
-	if err := c.startContainerdIn(ctx, Containerd+"-"+name, dir); err != nil {
+	var client kubernetes.Interface
+	heartbeating, createdNode := false, false
+	defer func() {
+		if err == nil {
+			return
+		}
+		if !heartbeating {
+			close(extra.heartbeatDone)
+		}
+		c.removeExtraNode(extra, client, createdNode)
+	}()
+
+	c.step("node %s: containerd in %s", name, extra.dir)
+	if err := c.startContainerdIn(ctx, Containerd+"-"+name, extra.dir); err != nil {
 		return err
 	}
-	client, err := kubernetes.NewForConfig(c.AdminConfig)
+	clientset, err := kubernetes.NewForConfig(c.AdminConfig)
 	if err != nil {
 		return err
 	}
+	client = clientset
 	node := &corev1.Node{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{
 			"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64", NoKubeletTaint: "true",
@@ -131,21 +155,49 @@ func (c *Cluster) AddNode(ctx context.Context, name string) error {
 	if _, err := client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("node %s: %w", name, err)
 	}
+	createdNode = true
 	if err := postNodeReady(ctx, client, name); err != nil {
 		return err
 	}
 	if err := renewNodeLease(ctx, client, name); err != nil {
 		return err
 	}
-	hbCtx, stop := context.WithCancel(context.Background())
-	extra := &extraNode{name: name, dir: dir, stopHeartbeat: stop, heartbeatDone: make(chan struct{})}
+	heartbeating = true
 	go extra.heartbeat(hbCtx, client)
-	c.mu.Lock()
-	c.extraNodes = append(c.extraNodes, extra)
-	c.mu.Unlock()
 
 	c.step("node %s: kruise-daemon", name)
-	return c.startDaemon(ctx, KruiseDaemon+"-"+name, name, filepath.Join(dir, "containerd.sock"), DaemonHealthzPort+index)
+	return c.startDaemon(ctx, KruiseDaemon+"-"+name, name, filepath.Join(extra.dir, "containerd.sock"), DaemonHealthzPort+extra.index)
+}
+
+// removeExtraNode undoes an AddNode that failed: it stops the node's
+// heartbeat and processes, deletes its Node and Lease when AddNode created
+// them (client is nil when it got no client), and forgets the node.
+func (c *Cluster) removeExtraNode(n *extraNode, client kubernetes.Interface, deleteNode bool) {
+	n.stopHeartbeat()
+	<-n.heartbeatDone
+	for _, name := range []string{KruiseDaemon + "-" + n.name, Containerd + "-" + n.name} {
+		c.mu.Lock()
+		p := c.procs[name]
+		delete(c.procs, name)
+		c.mu.Unlock()
+		if p != nil {
+			p.stop(10 * time.Second)
+		}
+	}
+	if deleteNode && client != nil {
+		// The caller's context may be what ended AddNode.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := client.CoreV1().Nodes().Delete(ctx, n.name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			c.step("node %s: deleting the Node after a failed AddNode: %v", n.name, err)
+		}
+		if err := client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Delete(ctx, n.name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			c.step("node %s: deleting the Lease after a failed AddNode: %v", n.name, err)
+		}
+	}
+	c.mu.Lock()
+	c.extraNodes = slices.DeleteFunc(c.extraNodes, func(e *extraNode) bool { return e == n })
+	c.mu.Unlock()
 }
 
 // heartbeat renews the node's Lease every 10 s, and its Ready condition
