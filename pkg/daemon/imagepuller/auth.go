@@ -26,8 +26,10 @@ type dockerConfigEntry struct {
 // Pod's imagePullSecrets) that apply to image: those whose registry key
 // names the image's registry (docker.io for Docker Hub, also spelled
 // index.docker.io or https://index.docker.io/v1/), and, when the key has a
-// path, whose path the repository starts with. Secrets of other types are
-// ignored; a malformed one is an error naming it.
+// path, whose path the repository starts with. They come in the order of
+// the secrets, and within a secret the entry with the longest path first.
+// Secrets of other types are ignored; a malformed one is an error naming
+// it.
 func registryAuths(secrets []*corev1.Secret, image string) ([]*runtimeapi.AuthConfig, error) {
 	named, err := reference.ParseNormalizedNamed(image)
 	if err != nil {
@@ -53,21 +55,31 @@ func registryAuths(secrets []*corev1.Secret, image string) ([]*runtimeapi.AuthCo
 		default:
 			continue
 		}
-		// Sorted: the same secrets are tried in the same order every time.
-		keys := make([]string, 0, len(entries))
-		for key := range entries {
-			keys = append(keys, key)
+		// The most specific entry first, as the kubelet's keyring tries them
+		// (a key with a longer path before its prefixes); then by key, so
+		// that the same secrets are tried in the same order every time.
+		type match struct {
+			key, path string
 		}
-		sort.Strings(keys)
-		for _, key := range keys {
+		var matches []match
+		for key := range entries {
 			keyDomain, keyPath := splitRegistryKey(key)
 			if keyDomain != domain || (keyPath != "" && path != keyPath && !strings.HasPrefix(path, keyPath+"/")) {
 				continue
 			}
-			entry := entries[key]
+			matches = append(matches, match{key: key, path: keyPath})
+		}
+		sort.Slice(matches, func(i, j int) bool {
+			if len(matches[i].path) != len(matches[j].path) {
+				return len(matches[i].path) > len(matches[j].path)
+			}
+			return matches[i].key < matches[j].key
+		})
+		for _, m := range matches {
+			entry := entries[m.key]
 			auth := &runtimeapi.AuthConfig{
 				Username: entry.Username, Password: entry.Password, Auth: entry.Auth,
-				ServerAddress: keyDomain, IdentityToken: entry.IdentityToken, RegistryToken: entry.RegistryToken,
+				ServerAddress: domain, IdentityToken: entry.IdentityToken, RegistryToken: entry.RegistryToken,
 			}
 			// "auth" is base64("user:password"); runtimes accept either form,
 			// the split one is unambiguous.

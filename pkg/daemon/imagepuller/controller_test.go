@@ -412,7 +412,8 @@ func TestRegistryAuths(t *testing.T) {
 		return strings.Join(names, ",")
 	}
 	for image, want := range map[string]string{
-		"registry.example.com:5000/team/app:v1":  "a@registry.example.com:5000,b@registry.example.com:5000,d@registry.example.com:5000",
+		// The secret's entry for the team's path before the registry's.
+		"registry.example.com:5000/team/app:v1":  "b@registry.example.com:5000,a@registry.example.com:5000,d@registry.example.com:5000",
 		"registry.example.com:5000/other/app:v1": "a@registry.example.com:5000,d@registry.example.com:5000",
 		"registry.example.com:5000/teamster:v1":  "a@registry.example.com:5000,d@registry.example.com:5000",
 		"nginx:alpine":                           "c@docker.io",
