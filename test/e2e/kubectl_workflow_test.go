@@ -99,8 +99,8 @@ func fakeNodeImage(t *testing.T, file string) {
 // managedFields, generation with it), a CloneSet's
 // scaleStrategy.podsToDelete, from which the CloneSet controller drops the
 // names of pods it does not have, as OpenKruise's does (a sample names one),
-// and the template hash label the ImageListPullJob controller puts on its
-// jobs.
+// and the template hash label the ImageListPullJob controller puts on the
+// list job, as OpenKruise's does (refreshJobTemplateHash).
 func storedWithoutControllerWrites(t *testing.T, ns, file string) string {
 	t.Helper()
 	var obj map[string]any
