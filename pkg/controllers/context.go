@@ -25,6 +25,12 @@ type Context struct {
 	KubeInformers   kubeinformers.SharedInformerFactory
 	// Recorder records Events on Kruise objects (and the Pods they own).
 	Recorder record.EventRecorder
+	// KruiseDaemonNamespace is the namespace kruise-daemon runs in
+	// (--kruise-daemon-namespace): the only one whose Secrets it may read,
+	// so the ImagePullJob controller copies the jobs' pull secrets there.
+	KruiseDaemonNamespace string
+	// KruiseDaemonInformers are informers of KruiseDaemonNamespace only.
+	KruiseDaemonInformers kubeinformers.SharedInformerFactory
 	// WorkloadSpreadVersioning says which workloads' Pods WorkloadSpreads
 	// count per template version (--ws-enabled-versioned-status).
 	WorkloadSpreadVersioning workloadspread.Versioning

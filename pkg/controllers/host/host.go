@@ -18,6 +18,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/uuid"
+	"k8s.io/apimachinery/pkg/util/validation"
 	kubeinformers "k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
@@ -61,6 +62,9 @@ type Options struct {
 	// WorkloadSpreadVersionedKinds are the workload kinds whose Pods
 	// WorkloadSpreads count per template version.
 	WorkloadSpreadVersionedKinds []string
+	// KruiseDaemonNamespace is where kruise-daemon runs and reads the pull
+	// secrets the ImagePullJob controller copies there.
+	KruiseDaemonNamespace string
 }
 
 // NewOptions returns OpenKruise's defaults: Lease kruise-system/kruise-manager,
@@ -79,6 +83,7 @@ func NewOptions() *Options {
 		RetryPeriod:    2 * time.Second,
 
 		WorkloadSpreadVersionedKinds: slices.Clone(workloadspread.DefaultVersionedKinds),
+		KruiseDaemonNamespace:        "kruise-daemon",
 	}
 }
 
@@ -108,6 +113,9 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 		"Workload kinds (lower case: deployment, replicaset, cloneset, statefulset) whose Pods WorkloadSpreads count per "+
 			"template version, so that a rolling update keeps the spread; deployment implies replicaset. "+
 			"The WorkloadSpread controller and the Pod webhook both follow it. Empty counts all Pods together.")
+	fs.StringVar(&o.KruiseDaemonNamespace, "kruise-daemon-namespace", o.KruiseDaemonNamespace,
+		"Namespace of kruise-daemon. The ImagePullJob controller copies the jobs' pull secrets into it, "+
+			"the only namespace whose Secrets kruise-daemon may read.")
 }
 
 // Validate checks the options.
@@ -127,6 +135,9 @@ func (o *Options) Validate() []error {
 	}
 	if o.QPS <= 0 || o.Burst < 1 {
 		errs = append(errs, fmt.Errorf("--controller-kube-api-qps must be positive and --controller-kube-api-burst at least 1"))
+	}
+	for _, msg := range validation.IsDNS1123Label(o.KruiseDaemonNamespace) {
+		errs = append(errs, fmt.Errorf("--kruise-daemon-namespace %q: %s", o.KruiseDaemonNamespace, msg))
 	}
 	if o.LeaderElect && o.LeaseDuration <= o.RenewDeadline {
 		errs = append(errs, fmt.Errorf("--leader-election-lease-duration must be greater than --leader-election-renew-deadline"))
@@ -313,6 +324,10 @@ func runControllers(ctx context.Context, o *Options, enabled []string, kruiseCon
 		KubeInformers:   kubeinformers.NewSharedInformerFactory(kubeClient, 0),
 		Recorder:        newRecorder(ctx, kubeClient, "kruise-apiserver"),
 
+		KruiseDaemonNamespace: o.KruiseDaemonNamespace,
+		KruiseDaemonInformers: kubeinformers.NewSharedInformerFactoryWithOptions(kubeClient, 0,
+			kubeinformers.WithNamespace(o.KruiseDaemonNamespace)),
+
 		WorkloadSpreadVersioning: workloadspread.NewVersioning(o.WorkloadSpreadVersionedKinds),
 	}
 	var running []controllers.Controller
@@ -325,6 +340,7 @@ func runControllers(ctx context.Context, o *Options, enabled []string, kruiseCon
 	}
 	c.KruiseInformers.Start(ctx.Done())
 	c.KubeInformers.Start(ctx.Done())
+	c.KruiseDaemonInformers.Start(ctx.Done())
 	for typ, ok := range c.KruiseInformers.WaitForCacheSync(ctx.Done()) {
 		if !ok {
 			return fmt.Errorf("informer for %v did not sync", typ)
@@ -333,6 +349,11 @@ func runControllers(ctx context.Context, o *Options, enabled []string, kruiseCon
 	for typ, ok := range c.KubeInformers.WaitForCacheSync(ctx.Done()) {
 		if !ok {
 			return fmt.Errorf("informer for %v did not sync", typ)
+		}
+	}
+	for typ, ok := range c.KruiseDaemonInformers.WaitForCacheSync(ctx.Done()) {
+		if !ok {
+			return fmt.Errorf("informer for %v in namespace %s did not sync", typ, o.KruiseDaemonNamespace)
 		}
 	}
 	done := make(chan struct{}, len(running))
@@ -348,6 +369,7 @@ func runControllers(ctx context.Context, o *Options, enabled []string, kruiseCon
 	}
 	c.KruiseInformers.Shutdown()
 	c.KubeInformers.Shutdown()
+	c.KruiseDaemonInformers.Shutdown()
 	return nil
 }
 
