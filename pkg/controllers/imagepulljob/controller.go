@@ -25,16 +25,18 @@
 //     it completed. Never: the job stays open and takes in the nodes that
 //     come to match later.
 //
-// Not like OpenKruise: pull secrets are referenced in the NodeImage in the
-// job's namespace (namespace/name), for kruise-daemon to read there;
-// OpenKruise copies them into its kruise-daemon-config namespace and keeps
-// a finalizer on the job to delete the copies, neither of which is done
-// here. Tags of a deleted job are dropped from the NodeImages by the
-// NodeImage controller, as in OpenKruise.
+// The job's pull secrets are copied into kruise-daemon's namespace, the
+// only one whose Secrets kruise-daemon may read, and the NodeImages name
+// the copies (see pullsecrets.go; OpenKruise does the same with its
+// kruise-daemon-config namespace, but keeps the copies with a finalizer on
+// the job where this controller collects them). Tags of a deleted job are
+// dropped from the NodeImages by the NodeImage controller, as in
+// OpenKruise.
 package imagepulljob
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 
@@ -42,6 +44,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
@@ -61,12 +64,18 @@ var controllerKind = appsv1beta1.SchemeGroupVersion.WithKind("ImagePullJob")
 // Controller is the ImagePullJob controller.
 type Controller struct {
 	kruiseClient versioned.Interface
+	kubeClient   kubernetes.Interface
 	recorder     record.EventRecorder
+	// daemonNamespace is kruise-daemon's, where the pull secrets are copied.
+	daemonNamespace string
 
 	jobLister       kruiselisters.ImagePullJobLister
 	nodeImageLister kruiselisters.NodeImageLister
 	podLister       corelisters.PodLister
 	synced          []cache.InformerSynced
+
+	// secretCopyLister lists the Secrets of daemonNamespace.
+	secretCopyLister corelisters.SecretLister
 
 	queue workqueue.TypedRateLimitingInterface[string]
 	// versionExpectations holds the resourceVersions of the jobs and
@@ -81,10 +90,11 @@ type Controller struct {
 }
 
 // New builds the ImagePullJob controller and registers its event handlers
-// on the ImagePullJob, NodeImage and Pod informers. The Pod informer is the
-// one the CloneSet and StatefulSet controllers share: it costs nothing more
-// when they run, and its events are filtered down to pods on a node whose
-// node, labels or activity changed.
+// on the ImagePullJob, NodeImage and Pod informers, and on the Secret
+// informer of kruise-daemon's namespace (the copies of pull secrets). The
+// Pod informer is the one the CloneSet and StatefulSet controllers share:
+// it costs nothing more when they run, and its events are filtered down to
+// pods on a node whose node, labels or activity changed.
 func New(ctx *controllers.Context) (controllers.Controller, error) {
 	return newController(ctx, clock.RealClock{})
 }
@@ -93,12 +103,20 @@ func newController(ctx *controllers.Context, clk clock.WithTicker) (*Controller,
 	jobInformer := ctx.KruiseInformers.Apps().V1beta1().ImagePullJobs()
 	nodeImageInformer := ctx.KruiseInformers.Apps().V1beta1().NodeImages()
 	podInformer := ctx.KubeInformers.Core().V1().Pods()
+	if ctx.KruiseDaemonNamespace == "" || ctx.KruiseDaemonInformers == nil {
+		return nil, fmt.Errorf("the ImagePullJob controller needs kruise-daemon's namespace and its informers")
+	}
+	copyInformer := ctx.KruiseDaemonInformers.Core().V1().Secrets()
 	c := &Controller{
 		kruiseClient:    ctx.KruiseClient,
+		kubeClient:      ctx.KubeClient,
 		recorder:        ctx.Recorder,
+		daemonNamespace: ctx.KruiseDaemonNamespace,
 		jobLister:       jobInformer.Lister(),
 		nodeImageLister: nodeImageInformer.Lister(),
 		podLister:       podInformer.Lister(),
+
+		secretCopyLister: copyInformer.Lister(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(
 			workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "imagepulljob", Clock: clk},
@@ -113,8 +131,13 @@ func newController(ctx *controllers.Context, clk clock.WithTicker) (*Controller,
 	}{
 		{jobInformer.Informer(), cache.ResourceEventHandlerFuncs{
 			AddFunc:    c.enqueueJob,
-			UpdateFunc: func(_, cur any) { c.enqueueJob(cur) },
+			UpdateFunc: c.onJobUpdate,
 			DeleteFunc: c.onJobDelete,
+		}},
+		{copyInformer.Informer(), cache.ResourceEventHandlerFuncs{
+			AddFunc:    c.onCopyAddOrUpdate,
+			UpdateFunc: func(_, cur any) { c.onCopyAddOrUpdate(cur) },
+			DeleteFunc: c.onCopyDelete,
 		}},
 		{nodeImageInformer.Informer(), cache.ResourceEventHandlerFuncs{
 			AddFunc:    c.onNodeImageAddOrDelete,
@@ -152,12 +175,23 @@ func (c *Controller) enqueueJob(obj any) {
 	}
 }
 
+func (c *Controller) onJobUpdate(old, cur any) {
+	c.enqueueJob(cur)
+	oldJob, curJob := old.(*appsv1beta1.ImagePullJob), cur.(*appsv1beta1.ImagePullJob)
+	if pullSecretsReleased(oldJob, curJob) {
+		c.queue.Add(pullSecretCopiesKey)
+	}
+}
+
 func (c *Controller) onJobDelete(obj any) {
 	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
 		obj = tombstone.Obj
 	}
 	if job, ok := obj.(*appsv1beta1.ImagePullJob); ok {
 		c.versionExpectations.Forget(job)
+		if len(job.Spec.PullSecrets) > 0 {
+			c.queue.Add(pullSecretCopiesKey)
+		}
 	}
 }
 

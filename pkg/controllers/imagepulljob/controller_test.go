@@ -25,7 +25,10 @@ import (
 	kruiseinformers "github.com/kruise-apiserver/kruise-apiserver/pkg/generated/informers/externalversions"
 )
 
-const ns = "default"
+const (
+	ns       = "default"
+	daemonNS = "kruise-daemon"
+)
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
@@ -41,6 +44,9 @@ type fixture struct {
 	recorder *record.FakeRecorder
 	clock    *testingclock.FakeClock
 	c        *Controller
+
+	// daemonInf has the Secrets of the daemon's namespace.
+	daemonInf kubeinformers.SharedInformerFactory
 }
 
 func newFixture(t *testing.T, objects ...runtime.Object) *fixture {
@@ -48,9 +54,10 @@ func newFixture(t *testing.T, objects ...runtime.Object) *fixture {
 	f := &fixture{t: t, recorder: record.NewFakeRecorder(100), clock: testingclock.NewFakeClock(t0)}
 	var kube, kruise []runtime.Object
 	for _, o := range objects {
-		if _, ok := o.(*corev1.Pod); ok {
+		switch o.(type) {
+		case *corev1.Pod, *corev1.Secret:
 			kube = append(kube, o)
-		} else {
+		default:
 			kruise = append(kruise, o)
 		}
 	}
@@ -58,9 +65,11 @@ func newFixture(t *testing.T, objects ...runtime.Object) *fixture {
 	f.kruise = kruisefake.NewSimpleClientset(kruise...)
 	f.kubeInf = kubeinformers.NewSharedInformerFactory(f.kube, 0)
 	f.kruiseIn = kruiseinformers.NewSharedInformerFactory(f.kruise, 0)
+	f.daemonInf = kubeinformers.NewSharedInformerFactoryWithOptions(f.kube, 0, kubeinformers.WithNamespace(daemonNS))
 	c, err := newController(&controllers.Context{
 		KruiseClient: f.kruise, KubeClient: f.kube,
 		KruiseInformers: f.kruiseIn, KubeInformers: f.kubeInf, Recorder: f.recorder,
+		KruiseDaemonNamespace: daemonNS, KruiseDaemonInformers: f.daemonInf,
 	}, f.clock)
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +110,13 @@ func (f *fixture) load() {
 		objs = append(objs, &pods.Items[i])
 	}
 	must(f.t, f.kubeInf.Core().V1().Pods().Informer().GetIndexer().Replace(objs, ""))
+	secrets, err := f.kube.CoreV1().Secrets(daemonNS).List(ctx, metav1.ListOptions{})
+	must(f.t, err)
+	objs = nil
+	for i := range secrets.Items {
+		objs = append(objs, &secrets.Items[i])
+	}
+	must(f.t, f.daemonInf.Core().V1().Secrets().Informer().GetIndexer().Replace(objs, ""))
 }
 
 func must(t *testing.T, err error) {
@@ -327,7 +343,7 @@ func TestTagEntry(t *testing.T) {
 		j.Spec.CompletionPolicy = &appsv1beta1.CompletionPolicy{Type: appsv1beta1.Never}
 		j.Spec.PullPolicy.TimeoutSeconds = ptr.To[int32](3600)
 	})
-	f := newFixture(t, ni, always, never)
+	f := newFixture(t, ni, always, never, secret(ns, "creds", "a"))
 	f.sync("always")
 	f.sync("never")
 
@@ -342,8 +358,8 @@ func TestTagEntry(t *testing.T) {
 		t.Errorf("tag %+v: want imagePullPolicy Always and a new createdAt", tag)
 	}
 	image := f.nodeImage("n1").Spec.Images["base"]
-	if len(image.PullSecrets) != 1 || image.PullSecrets[0] != (appsv1beta1.ReferenceObject{Namespace: ns, Name: "creds"}) {
-		t.Errorf("pull secrets %+v, want default/creds", image.PullSecrets)
+	if len(image.PullSecrets) != 1 || image.PullSecrets[0] != (appsv1beta1.ReferenceObject{Namespace: daemonNS, Name: "default.creds"}) {
+		t.Errorf("pull secrets %+v, want kruise-daemon/default.creds (the copy of default/creds)", image.PullSecrets)
 	}
 	if image.SandboxConfig == nil || image.SandboxConfig.Labels["a"] != "b" {
 		t.Errorf("sandboxConfig %+v not copied", image.SandboxConfig)
@@ -463,7 +479,8 @@ func TestActiveDeadlineKeepsSucceededNodes(t *testing.T) {
 		j.Spec.PullSecrets = []string{"creds"}
 		j.Spec.CompletionPolicy.ActiveDeadlineSeconds = ptr.To[int64](60)
 	})
-	f := newFixture(t, job, nodeImage("n1", nil), nodeImage("n2", nil))
+	// The secret exists: a missing one would be left out, not lacked.
+	f := newFixture(t, job, nodeImage("n1", nil), nodeImage("n2", nil), secret(ns, "creds", "p"))
 	f.sync("j")
 	f.report("n1", "base", "latest", appsv1beta1.ImagePhaseSucceeded)
 	ni := f.nodeImage("n1")

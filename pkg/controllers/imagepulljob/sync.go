@@ -146,8 +146,12 @@ func (c *Controller) selectNodeImages(job *appsv1beta1.ImagePullJob) ([]*appsv1b
 }
 
 // sync reconciles one job and returns when it should be looked at again
-// (for a deadline or a TTL), 0 for not.
+// (for a deadline, a TTL, or its pull secrets' copies), 0 for not. The key
+// pullSecretCopiesKey collects the copies no running job needs.
 func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error) {
+	if key == pullSecretCopiesKey {
+		return 0, c.collectPullSecretCopies(ctx)
+	}
 	logger := klog.FromContext(ctx)
 	namespace, name, err := cache.SplitMetaNamespaceKey(key)
 	if err != nil {
@@ -199,11 +203,16 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 		}
 	}
 
-	status, notSynced, err := c.calculateStatus(job, nodeImages, now)
+	// The copies first: a node must not start pulling without them.
+	secrets, err := c.syncPullSecrets(ctx, job)
 	if err != nil {
 		return 0, err
 	}
-	if err := c.syncNodeImages(ctx, job, status, notSynced, now); err != nil {
+	status, notSynced, err := c.calculateStatus(job, nodeImages, secrets, now)
+	if err != nil {
+		return 0, err
+	}
+	if err := c.syncNodeImages(ctx, job, status, notSynced, secrets, now); err != nil {
 		return 0, err
 	}
 
@@ -219,14 +228,27 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 				status.Message, status.Succeeded, status.Failed, status.Desired)
 		}
 		// The update brings the job back, for its TTL.
-		return 0, nil
+		return c.pullSecretResync(job, 0), nil
 	}
 
 	if completion.Type != appsv1beta1.Never && completion.ActiveDeadlineSeconds != nil {
 		left := time.Duration(*completion.ActiveDeadlineSeconds)*time.Second - now.Sub(status.StartTime.Time)
-		return max(left, time.Second), nil
+		return c.pullSecretResync(job, max(left, time.Second)), nil
 	}
-	return 0, nil
+	return c.pullSecretResync(job, 0), nil
+}
+
+// pullSecretResync shortens the time until the next sync of a running job
+// copying pull secrets to pullSecretResyncPeriod: its copies follow their
+// sources only when the job is synced.
+func (c *Controller) pullSecretResync(job *appsv1beta1.ImagePullJob, after time.Duration) time.Duration {
+	if job.Status.CompletionTime != nil || len(job.Spec.PullSecrets) == 0 || job.Namespace == c.daemonNamespace {
+		return after
+	}
+	if after == 0 || after > pullSecretResyncPeriod {
+		return pullSecretResyncPeriod
+	}
+	return after
 }
 
 func completionPolicy(job *appsv1beta1.ImagePullJob) appsv1beta1.CompletionPolicy {
@@ -258,10 +280,11 @@ func statusEqual(a, b *appsv1beta1.ImagePullJobStatus) bool {
 }
 
 // calculateStatus sums the nodes up: a node is synced when the job owns
-// the image's tag in its NodeImage and the job's pull secrets are there,
-// and then pulling until the node reports that tag version done. It also
-// returns the nodes not synced yet, in order.
-func (c *Controller) calculateStatus(job *appsv1beta1.ImagePullJob, nodeImages []*appsv1beta1.NodeImage, now time.Time) (*appsv1beta1.ImagePullJobStatus, []string, error) {
+// the image's tag in its NodeImage and the job's pull secrets (secrets,
+// the references to their copies) are there, and then pulling until the
+// node reports that tag version done. It also returns the nodes not synced
+// yet, in order.
+func (c *Controller) calculateStatus(job *appsv1beta1.ImagePullJob, nodeImages []*appsv1beta1.NodeImage, secrets []appsv1beta1.ReferenceObject, now time.Time) (*appsv1beta1.ImagePullJobStatus, []string, error) {
 	mnow := metav1.NewTime(now)
 	status := &appsv1beta1.ImagePullJobStatus{
 		StartTime: job.Status.StartTime,
@@ -274,7 +297,6 @@ func (c *Controller) calculateStatus(job *appsv1beta1.ImagePullJob, nodeImages [
 	if err != nil {
 		return nil, nil, fmt.Errorf("image %q: %w", job.Spec.Image, err)
 	}
-	secrets := pullSecrets(job)
 
 	var pulling, succeeded, failed, notSynced []string
 	for _, ni := range nodeImages {
@@ -364,14 +386,6 @@ func ownedBy(tag appsv1beta1.ImageTagSpec, job *appsv1beta1.ImagePullJob) bool {
 	return false
 }
 
-func pullSecrets(job *appsv1beta1.ImagePullJob) []appsv1beta1.ReferenceObject {
-	var out []appsv1beta1.ReferenceObject
-	for _, name := range job.Spec.PullSecrets {
-		out = append(out, appsv1beta1.ReferenceObject{Namespace: job.Namespace, Name: name})
-	}
-	return out
-}
-
 func containsSecret(list []appsv1beta1.ReferenceObject, s appsv1beta1.ReferenceObject) bool {
 	for _, o := range list {
 		if o.Namespace == s.Namespace && o.Name == s.Name {
@@ -404,9 +418,11 @@ func parallelism(job *appsv1beta1.ImagePullJob, desired int32) int {
 	return n
 }
 
-// syncNodeImages writes the job into the NodeImages of nodes not synced yet,
-// as many as parallelism leaves room for.
-func (c *Controller) syncNodeImages(ctx context.Context, job *appsv1beta1.ImagePullJob, status *appsv1beta1.ImagePullJobStatus, notSynced []string, now time.Time) error {
+// syncNodeImages writes the job and its pull secrets' references into the
+// NodeImages of nodes not synced yet, as many as parallelism leaves room
+// for.
+func (c *Controller) syncNodeImages(ctx context.Context, job *appsv1beta1.ImagePullJob, status *appsv1beta1.ImagePullJobStatus, notSynced []string,
+	secrets []appsv1beta1.ReferenceObject, now time.Time) error {
 	room := parallelism(job, status.Desired) - int(status.Active)
 	if room <= 0 || len(notSynced) == 0 {
 		return nil
@@ -423,7 +439,6 @@ func (c *Controller) syncNodeImages(ctx context.Context, job *appsv1beta1.ImageP
 		UID:        job.UID,
 	}
 	tagPolicy := c.tagPullPolicy(job)
-	secrets := pullSecrets(job)
 	created := metav1.NewTime(now).Rfc3339Copy()
 	for _, name := range notSynced[:min(room, len(notSynced))] {
 		err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {

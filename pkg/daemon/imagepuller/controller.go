@@ -10,8 +10,10 @@
 // bounded by pullPolicy.timeoutSeconds, failed attempts are retried
 // pullPolicy.backoffLimit times with a growing pause, and
 // pullPolicy.activeDeadlineSeconds bounds the whole round, counted from the
-// tag's createdAt (waiting for a pull slot included). Pull secrets
-// named in the spec are read from the cluster. Status writes are rate
+// tag's createdAt (waiting for a pull slot included). Pull secrets named in
+// the spec are read from the cluster: kruise-apiserver copies the jobs'
+// secrets into the daemon's namespace, the only one whose Secrets the
+// daemon's RBAC lets it read. Status writes are rate
 // limited, since every node writes its own NodeImage.
 //
 // The CRI reports no byte progress, so a tag's progress is 0 while it is
