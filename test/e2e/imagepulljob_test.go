@@ -321,3 +321,62 @@ spec:
 		t.Errorf("ImagePullJobs of %v, want one per image", images)
 	}
 }
+
+// TestImagePullJobPullSecrets: the job's pull secret is copied into
+// kruise-daemon's namespace, the only one whose Secrets the daemon may
+// read (artifacts' RBAC, which local-up applies to both identities), the
+// NodeImage names the copy, and the copy goes with the last job naming it.
+func TestImagePullJobPullSecrets(t *testing.T) {
+	requireNode(t)
+	t.Parallel()
+	ns := namespace(t)
+	digest := pushImage(t, "secrets:v1", "secrets")
+	// For another registry than the node's: the pull itself needs none.
+	kubectl(t, "-n", ns, "create", "secret", "docker-registry", "creds",
+		"--docker-server=registry.example", "--docker-username=u", "--docker-password=p")
+	kubectlIn(t, imagePullJob("creds", "secrets:v1", "IfNotPresent", "{type: Never}")+"  pullSecrets: [creds]\n", "-n", ns, "apply", "-f", "-")
+
+	copyName := ns + ".creds"
+	waitFor(t, "the copy of the pull secret", func() error {
+		r := runKubectl("", "-n", localup.DaemonNamespace, "get", "secret", copyName,
+			"-o", `jsonpath={.type} {.metadata.annotations.imagepulljobs\.kruise\.io/source-key}`)
+		if r.err != nil {
+			return fmt.Errorf("%s", r)
+		}
+		if want := "kubernetes.io/dockerconfigjson " + ns + "/creds"; r.stdout != want {
+			return fmt.Errorf("secret %s: %q, want %q", copyName, r.stdout, want)
+		}
+		return nil
+	})
+	source := kubectl(t, "-n", ns, "get", "secret", "creds", "-o", "jsonpath={.data}")
+	if copied := kubectl(t, "-n", localup.DaemonNamespace, "get", "secret", copyName, "-o", "jsonpath={.data}"); copied != source {
+		t.Errorf("copy data %s, want the source's %s", copied, source)
+	}
+	waitPulled(t, localup.NodeName, "secrets", "v1", digest, 0)
+	_, kruise := clients(t)
+	ni, err := kruise.AppsV1beta1().NodeImages().Get(context.Background(), localup.NodeName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := appsv1beta1.ReferenceObject{Namespace: localup.DaemonNamespace, Name: copyName}
+	if got := ni.Spec.Images["secrets"].PullSecrets; !slices.Contains(got, want) {
+		t.Errorf("NodeImage pull secrets %+v, want %+v", got, want)
+	}
+
+	// What the daemon may read: the copy, not the source.
+	as := "--as=" + localup.DaemonUser
+	expectContains(t, "daemon reading the copy", kubectl(t, "auth", "can-i", "get", "secret/"+copyName, "-n", localup.DaemonNamespace, as), "yes")
+	if r := runKubectl("", "auth", "can-i", "get", "secret/creds", "-n", ns, as); r.err == nil || !strings.Contains(r.stdout, "no") {
+		t.Errorf("the daemon may read Secrets of the job's namespace: %s", r)
+	}
+
+	kubectl(t, "-n", ns, "delete", "imagepulljob", "creds")
+	waitFor(t, "the copy deleted with the job", func() error {
+		r := runKubectl("", "-n", localup.DaemonNamespace, "get", "secret", copyName, "--ignore-not-found", "-o", "name")
+		if r.err != nil || r.stdout != "" {
+			return fmt.Errorf("%s", r)
+		}
+		return nil
+	})
+	kubectl(t, "-n", ns, "get", "secret", "creds")
+}
