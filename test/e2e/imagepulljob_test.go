@@ -148,20 +148,32 @@ func TestImagePullJobReleaseNotes(t *testing.T) {
 		return nil
 	})
 	// Never: the job is not finished, whatever the nodes report. And with
-	// nothing left to do, the daemon writes nothing (only this test's job
-	// pulls on the added node).
+	// nothing left to do, the daemon writes nothing. Other tests' jobs that
+	// select every node (TestApplySamples' samples) may still come and go on
+	// the added node until their namespaces are gone, and the daemon then
+	// rightly reports on their tags: only a window that starts with the
+	// status showing this job's image alone and sees no spec change counts.
 	_, kruise := clients(t)
-	before, err := kruise.AppsV1beta1().NodeImages().Get(context.Background(), secondNode, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(3 * time.Second)
+	var before, after *appsv1beta1.NodeImage
+	waitFor(t, "a window without other jobs on "+secondNode, func() error {
+		var err error
+		if before, err = kruise.AppsV1beta1().NodeImages().Get(context.Background(), secondNode, metav1.GetOptions{}); err != nil {
+			return err
+		}
+		if len(before.Spec.Images) != 1 || len(before.Status.ImageStatuses) != 1 || before.Status.Desired != 1 {
+			return fmt.Errorf("spec %+v, status %+v: other images", before.Spec, before.Status)
+		}
+		time.Sleep(3 * time.Second)
+		if after, err = kruise.AppsV1beta1().NodeImages().Get(context.Background(), secondNode, metav1.GetOptions{}); err != nil {
+			return err
+		}
+		if after.Generation != before.Generation {
+			return fmt.Errorf("spec written meanwhile (generation %d, then %d)", before.Generation, after.Generation)
+		}
+		return nil
+	})
 	if job := getImagePullJob(t, ns, "test-imagepulljob"); job.Status.CompletionTime != nil {
 		t.Errorf("a completionPolicy Never job completed at %v", job.Status.CompletionTime)
-	}
-	after, err := kruise.AppsV1beta1().NodeImages().Get(context.Background(), secondNode, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
 	}
 	if after.ResourceVersion != before.ResourceVersion {
 		t.Errorf("NodeImage %s written meanwhile (resourceVersion %s, then %s): status %+v, then %+v",
