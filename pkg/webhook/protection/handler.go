@@ -95,9 +95,20 @@ func (h *handler) admit(ctx context.Context, req *admissionv1.AdmissionRequest) 
 			return resp
 		}
 		obj = meta
+		if meta.DeletionTimestamp != nil || meta.Labels[deletionprotection.LabelKey] != deletionprotection.Cascading {
+			break
+		}
+		// Counting tells whether a namespace holds active Pods or Bound
+		// claims, to a caller nobody authenticated: only for the namespace
+		// the cluster stores under the review's name and uid.
+		live, resp := h.liveNamespace(ctx, req.Name, meta.UID)
+		if resp != nil {
+			return resp
+		}
+		obj = live
 		cascade = deletionprotection.Namespace(
-			func() (int, error) { return h.activePods(ctx, meta.Name) },
-			func() (int, error) { return h.boundClaims(ctx, meta.Name) })
+			func() (int, error) { return h.activePods(ctx, live.Name) },
+			func() (int, error) { return h.boundClaims(ctx, live.Name) })
 	case customResourceDefinitions:
 		crd := &customResourceDefinition{}
 		if resp := decode(req.OldObject, crd); resp != nil {
@@ -194,6 +205,24 @@ func (h *handler) liveCustomResourceDefinition(ctx context.Context, name string,
 	}
 	if live.UID != uid {
 		return nil, webhook.Errored(http.StatusBadRequest, fmt.Errorf("oldObject has uid %q, CustomResourceDefinition %q has uid %q", uid, name, live.UID))
+	}
+	return live, nil
+}
+
+// liveNamespace reads the Namespace name from the cluster and checks that
+// it is the one with the given uid (oldObject's); a failure is the
+// response. One that no longer exists has nothing left to protect.
+func (h *handler) liveNamespace(ctx context.Context, name string, uid types.UID) (*corev1.Namespace, *admissionv1.AdmissionResponse) {
+	live, err := h.kube.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, webhook.Allowed()
+	}
+	if err != nil {
+		// Not knowing is no reason to let a protected object go.
+		return nil, webhook.Forbidden(fmt.Sprintf("forbidden by ResourcesProtectionDeletion for get Namespace %q error: %v", name, err))
+	}
+	if live.UID != uid {
+		return nil, webhook.Errored(http.StatusBadRequest, fmt.Errorf("oldObject has uid %q, Namespace %q has uid %q", uid, name, live.UID))
 	}
 	return live, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/kubernetes/fake"
 	metadatafake "k8s.io/client-go/metadata/fake"
@@ -168,7 +170,19 @@ func claim(namespace, name string, phase corev1.PersistentVolumeClaimPhase, dele
 }
 
 func namespaceObject(name, value string, deleting bool) map[string]interface{} {
-	return map[string]interface{}{"apiVersion": "v1", "kind": "Namespace", "metadata": meta(name, "", value, deleting)}
+	m := meta(name, "", value, deleting)
+	m["uid"] = "uid-" + name
+	return map[string]interface{}{"apiVersion": "v1", "kind": "Namespace", "metadata": m}
+}
+
+// storedNamespace is the Namespace the cluster holds under name, as
+// namespaceObject describes it.
+func storedNamespace(name, value string) *corev1.Namespace {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, UID: types.UID("uid-" + name)}}
+	if value != "" {
+		ns.Labels = map[string]string{label: value, "app": "x"}
+	}
+	return ns
 }
 
 func TestNamespaces(t *testing.T) {
@@ -200,7 +214,7 @@ func TestNamespaces(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			admit := newHandler(fake.NewClientset(tc.objects...))
+			admit := newHandler(fake.NewClientset(append(tc.objects, storedNamespace("p", tc.value))...))
 			// kube-apiserver sends a namespace's own name as its namespace.
 			req := deleteRequest(t, "", "v1", "namespaces", "p", namespaceObject("p", tc.value, false))
 			expect(t, admit(context.Background(), req), tc.want)
@@ -214,7 +228,7 @@ func TestNamespaces(t *testing.T) {
 	})
 
 	t.Run("finished Pods are left out by the server", func(t *testing.T) {
-		kube := fake.NewClientset()
+		kube := fake.NewClientset(storedNamespace("p", "Cascading"))
 		var selectors []string
 		kube.PrependReactor("list", "pods", func(action clienttesting.Action) (bool, runtime.Object, error) {
 			selectors = append(selectors, action.(clienttesting.ListAction).GetListRestrictions().Fields.String())
@@ -228,7 +242,7 @@ func TestNamespaces(t *testing.T) {
 
 	for _, resource := range []string{"pods", "persistentvolumeclaims"} {
 		t.Run("cannot list "+resource, func(t *testing.T) {
-			kube := fake.NewClientset()
+			kube := fake.NewClientset(storedNamespace("p", "Cascading"))
 			kube.PrependReactor("list", resource, func(clienttesting.Action) (bool, runtime.Object, error) {
 				return true, nil, errors.New("etcd is on fire")
 			})
@@ -239,6 +253,32 @@ func TestNamespaces(t *testing.T) {
 			expect(t, newHandler(kube)(context.Background(), deleteRequest(t, "", "v1", "namespaces", "p", namespaceObject("p", "Cascading", false))), want)
 		})
 	}
+}
+
+// TestForgedNamespaceReviews: a review that does not describe the
+// namespace the cluster stores under its name (an anonymous caller asking
+// what a namespace holds) is refused without listing anything.
+func TestForgedNamespaceReviews(t *testing.T) {
+	kube := fake.NewClientset(storedNamespace("p", "Cascading"), pod("p", "a", corev1.PodRunning, false))
+	admit := newHandler(kube)
+
+	forged := namespaceObject("p", "Cascading", false)
+	forged["metadata"].(map[string]interface{})["uid"] = "someone-elses"
+	resp := admit(context.Background(), deleteRequest(t, "", "v1", "namespaces", "p", forged))
+	if resp.Allowed || resp.Result == nil || resp.Result.Code != http.StatusBadRequest {
+		t.Errorf("forged uid: got %+v, want a 400 denial", resp)
+	}
+	gone := namespaceObject("q", "Cascading", false)
+	if resp := admit(context.Background(), deleteRequest(t, "", "v1", "namespaces", "q", gone)); !resp.Allowed {
+		t.Errorf("a namespace the cluster no longer has: got %+v, want allowed (nothing left to protect)", resp)
+	}
+	for _, action := range kube.Actions() {
+		if action.GetVerb() == "list" {
+			t.Errorf("forged or stale reviews listed %s", action.GetResource().Resource)
+		}
+	}
+	// The stored namespace's review is still counted.
+	expect(t, admit(context.Background(), deleteRequest(t, "", "v1", "namespaces", "p", namespaceObject("p", "Cascading", false))), cascading+" and active pods 1>0")
 }
 
 var widgets = schema.GroupVersionResource{Group: "example.com", Version: "v2", Resource: "widgets"}
