@@ -70,3 +70,23 @@ func processNextKey(ctx context.Context, kind string, queue workqueue.TypedRateL
 	}
 	return true
 }
+
+// EventHandler is an informer and what a controller does on its events.
+type EventHandler struct {
+	Informer cache.SharedIndexInformer
+	Handler  cache.ResourceEventHandler
+}
+
+// AddEventHandlers registers each handler on its informer and returns,
+// for RunWorkers, what tells that each has seen its informer's first list.
+func AddEventHandlers(handlers ...EventHandler) ([]cache.InformerSynced, error) {
+	synced := make([]cache.InformerSynced, 0, len(handlers))
+	for _, h := range handlers {
+		reg, err := h.Informer.AddEventHandler(h.Handler)
+		if err != nil {
+			return nil, err
+		}
+		synced = append(synced, reg.HasSynced)
+	}
+	return synced, nil
+}

@@ -87,16 +87,13 @@ func newController(ctx *controllers.Context, clk clock.WithTicker) (*Controller,
 		scaleExpectations: expectations.NewScaleWithClock(clk, expectations.DefaultTimeout),
 		clock:             clk,
 	}
-	handlers := []struct {
-		informer cache.SharedIndexInformer
-		handler  cache.ResourceEventHandler
-	}{
-		{listInformer.Informer(), cache.ResourceEventHandlerFuncs{
+	synced, err := controllers.AddEventHandlers(
+		controllers.EventHandler{Informer: listInformer.Informer(), Handler: cache.ResourceEventHandlerFuncs{
 			AddFunc:    c.enqueue,
 			UpdateFunc: func(_, cur any) { c.enqueue(cur) },
 			DeleteFunc: c.onListDelete,
 		}},
-		{jobInformer.Informer(), cache.ResourceEventHandlerFuncs{
+		controllers.EventHandler{Informer: jobInformer.Informer(), Handler: cache.ResourceEventHandlerFuncs{
 			AddFunc: func(obj any) { c.onJobEvent(obj, expectations.Create) },
 			UpdateFunc: func(old, cur any) {
 				if old.(*appsv1beta1.ImagePullJob).ResourceVersion != cur.(*appsv1beta1.ImagePullJob).ResourceVersion {
@@ -105,14 +102,11 @@ func newController(ctx *controllers.Context, clk clock.WithTicker) (*Controller,
 			},
 			DeleteFunc: func(obj any) { c.onJobEvent(obj, expectations.Delete) },
 		}},
+	)
+	if err != nil {
+		return nil, err
 	}
-	for _, h := range handlers {
-		reg, err := h.informer.AddEventHandler(h.handler)
-		if err != nil {
-			return nil, err
-		}
-		c.synced = append(c.synced, reg.HasSynced)
-	}
+	c.synced = synced
 	return c, nil
 }
 

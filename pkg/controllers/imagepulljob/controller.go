@@ -125,38 +125,32 @@ func newController(ctx *controllers.Context, clk clock.WithTicker) (*Controller,
 		clock:               clk,
 		randInt31n:          rand.Int32N,
 	}
-	handlers := []struct {
-		informer cache.SharedIndexInformer
-		handler  cache.ResourceEventHandler
-	}{
-		{jobInformer.Informer(), cache.ResourceEventHandlerFuncs{
+	synced, err := controllers.AddEventHandlers(
+		controllers.EventHandler{Informer: jobInformer.Informer(), Handler: cache.ResourceEventHandlerFuncs{
 			AddFunc:    c.enqueueJob,
 			UpdateFunc: c.onJobUpdate,
 			DeleteFunc: c.onJobDelete,
 		}},
-		{copyInformer.Informer(), cache.ResourceEventHandlerFuncs{
+		controllers.EventHandler{Informer: copyInformer.Informer(), Handler: cache.ResourceEventHandlerFuncs{
 			AddFunc:    c.onCopyAddOrUpdate,
 			UpdateFunc: func(_, cur any) { c.onCopyAddOrUpdate(cur) },
 			DeleteFunc: c.onCopyDelete,
 		}},
-		{nodeImageInformer.Informer(), cache.ResourceEventHandlerFuncs{
+		controllers.EventHandler{Informer: nodeImageInformer.Informer(), Handler: cache.ResourceEventHandlerFuncs{
 			AddFunc:    c.onNodeImageAddOrDelete,
 			UpdateFunc: c.onNodeImageUpdate,
 			DeleteFunc: c.onNodeImageAddOrDelete,
 		}},
-		{podInformer.Informer(), cache.ResourceEventHandlerFuncs{
+		controllers.EventHandler{Informer: podInformer.Informer(), Handler: cache.ResourceEventHandlerFuncs{
 			AddFunc:    c.onPodAddOrDelete,
 			UpdateFunc: c.onPodUpdate,
 			DeleteFunc: c.onPodAddOrDelete,
 		}},
+	)
+	if err != nil {
+		return nil, err
 	}
-	for _, h := range handlers {
-		reg, err := h.informer.AddEventHandler(h.handler)
-		if err != nil {
-			return nil, err
-		}
-		c.synced = append(c.synced, reg.HasSynced)
-	}
+	c.synced = synced
 	return c, nil
 }
 

@@ -117,33 +117,27 @@ func newController(ctx *controllers.Context, clk clock.WithTicker) (*Controller,
 		),
 		clock: clk,
 	}
-	handlers := []struct {
-		informer cache.SharedIndexInformer
-		handler  cache.ResourceEventHandler
-	}{
-		{nodeInformer.Informer(), cache.ResourceEventHandlerFuncs{
+	synced, err := controllers.AddEventHandlers(
+		controllers.EventHandler{Informer: nodeInformer.Informer(), Handler: cache.ResourceEventHandlerFuncs{
 			AddFunc:    c.enqueueNode,
 			UpdateFunc: c.onNodeUpdate,
 			DeleteFunc: c.enqueueNode,
 		}},
-		{nodeImageInformer.Informer(), cache.ResourceEventHandlerFuncs{
+		controllers.EventHandler{Informer: nodeImageInformer.Informer(), Handler: cache.ResourceEventHandlerFuncs{
 			AddFunc:    c.enqueueObject,
 			UpdateFunc: func(_, cur any) { c.enqueueObject(cur) },
 			DeleteFunc: c.enqueueObject,
 		}},
 		// A deleted job's tags are dropped from the NodeImages that hold
 		// them.
-		{jobInformer.Informer(), cache.ResourceEventHandlerFuncs{
+		controllers.EventHandler{Informer: jobInformer.Informer(), Handler: cache.ResourceEventHandlerFuncs{
 			DeleteFunc: c.onJobDelete,
 		}},
+	)
+	if err != nil {
+		return nil, err
 	}
-	for _, h := range handlers {
-		reg, err := h.informer.AddEventHandler(h.handler)
-		if err != nil {
-			return nil, err
-		}
-		c.synced = append(c.synced, reg.HasSynced)
-	}
+	c.synced = synced
 	return c, nil
 }
 

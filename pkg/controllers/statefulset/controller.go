@@ -121,38 +121,32 @@ func newController(ctx *controllers.Context, clk clock.WithTicker) (*Controller,
 		lifecycle:           lifecycle.New(ctx.KubeClient, clk),
 	}
 
-	handlers := []struct {
-		informer cache.SharedIndexInformer
-		handler  cache.ResourceEventHandlerFuncs
-	}{
-		{setInformer.Informer(), cache.ResourceEventHandlerFuncs{
+	synced, err := controllers.AddEventHandlers(
+		controllers.EventHandler{Informer: setInformer.Informer(), Handler: cache.ResourceEventHandlerFuncs{
 			AddFunc:    c.onSetAdd,
 			UpdateFunc: c.onSetUpdate,
 			DeleteFunc: c.onSetDelete,
 		}},
-		{podInformer.Informer(), cache.ResourceEventHandlerFuncs{
+		controllers.EventHandler{Informer: podInformer.Informer(), Handler: cache.ResourceEventHandlerFuncs{
 			AddFunc:    c.onPodAdd,
 			UpdateFunc: c.onPodUpdate,
 			DeleteFunc: c.onPodDelete,
 		}},
-		{pvcInformer.Informer(), cache.ResourceEventHandlerFuncs{
+		controllers.EventHandler{Informer: pvcInformer.Informer(), Handler: cache.ResourceEventHandlerFuncs{
 			AddFunc:    c.onPVC,
 			UpdateFunc: func(_, cur any) { c.onPVC(cur) },
 			DeleteFunc: c.onPVCDelete,
 		}},
-		{revisionInformer.Informer(), cache.ResourceEventHandlerFuncs{
+		controllers.EventHandler{Informer: revisionInformer.Informer(), Handler: cache.ResourceEventHandlerFuncs{
 			AddFunc:    c.enqueueRevisionOwner,
 			UpdateFunc: func(_, cur any) { c.enqueueRevisionOwner(cur) },
 			DeleteFunc: c.enqueueRevisionOwner,
 		}},
+	)
+	if err != nil {
+		return nil, err
 	}
-	for _, h := range handlers {
-		reg, err := h.informer.AddEventHandler(h.handler)
-		if err != nil {
-			return nil, err
-		}
-		c.synced = append(c.synced, reg.HasSynced)
-	}
+	c.synced = synced
 	return c, nil
 }
 

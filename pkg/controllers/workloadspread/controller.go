@@ -121,34 +121,28 @@ func newController(ctx *controllers.Context, clk clock.WithTicker) (*Controller,
 		UpdateFunc: func(_, cur any) { c.onWorkload(cur) },
 		DeleteFunc: c.onWorkload,
 	}
-	handlers := []struct {
-		informer cache.SharedIndexInformer
-		handler  cache.ResourceEventHandlerFuncs
-	}{
-		{wsInformer.Informer(), cache.ResourceEventHandlerFuncs{
+	synced, err := controllers.AddEventHandlers(
+		controllers.EventHandler{Informer: wsInformer.Informer(), Handler: cache.ResourceEventHandlerFuncs{
 			AddFunc:    c.enqueue,
 			UpdateFunc: func(_, cur any) { c.enqueue(cur) },
 			DeleteFunc: c.enqueue,
 		}},
-		{podInformer.Informer(), cache.ResourceEventHandlerFuncs{
+		controllers.EventHandler{Informer: podInformer.Informer(), Handler: cache.ResourceEventHandlerFuncs{
 			AddFunc:    c.onPod,
 			UpdateFunc: c.onPodUpdate,
 			DeleteFunc: c.onPod,
 		}},
 		// Nodes only to adopt running Pods; their changes need no sync.
-		{nodeInformer.Informer(), cache.ResourceEventHandlerFuncs{}},
-		{deploymentInformer.Informer(), workloadHandler},
-		{replicaSetInformer.Informer(), workloadHandler},
-		{cloneSetInformer.Informer(), workloadHandler},
-		{statefulSetInformer.Informer(), workloadHandler},
+		controllers.EventHandler{Informer: nodeInformer.Informer(), Handler: cache.ResourceEventHandlerFuncs{}},
+		controllers.EventHandler{Informer: deploymentInformer.Informer(), Handler: workloadHandler},
+		controllers.EventHandler{Informer: replicaSetInformer.Informer(), Handler: workloadHandler},
+		controllers.EventHandler{Informer: cloneSetInformer.Informer(), Handler: workloadHandler},
+		controllers.EventHandler{Informer: statefulSetInformer.Informer(), Handler: workloadHandler},
+	)
+	if err != nil {
+		return nil, err
 	}
-	for _, h := range handlers {
-		reg, err := h.informer.AddEventHandler(h.handler)
-		if err != nil {
-			return nil, err
-		}
-		c.synced = append(c.synced, reg.HasSynced)
-	}
+	c.synced = synced
 	return c, nil
 }
 
