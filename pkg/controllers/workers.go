@@ -90,3 +90,17 @@ func AddEventHandlers(handlers ...EventHandler) ([]cache.InformerSynced, error) 
 	}
 	return synced, nil
 }
+
+// TTLAfterFinished says whether an object that finished at finished, and is
+// to be deleted ttlSeconds after that (nil: never), is due for deletion at
+// now, and if not, how long is left (0 when it is never due).
+func TTLAfterFinished(finished time.Time, ttlSeconds *int32, now time.Time) (left time.Duration, due bool) {
+	if ttlSeconds == nil {
+		return 0, false
+	}
+	left = time.Duration(*ttlSeconds)*time.Second - now.Sub(finished)
+	if left > 0 {
+		return left, false
+	}
+	return 0, true
+}

@@ -65,3 +65,26 @@ func TestRunWorkers(t *testing.T) {
 		t.Errorf("a key that succeeded was synced %d times", calls["once"])
 	}
 }
+
+func TestTTLAfterFinished(t *testing.T) {
+	finished := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ttl := int32(60)
+	cases := []struct {
+		name     string
+		ttl      *int32
+		now      time.Time
+		wantLeft time.Duration
+		wantDue  bool
+	}{
+		{"no ttl", nil, finished.Add(time.Hour), 0, false},
+		{"before", &ttl, finished.Add(20 * time.Second), 40 * time.Second, false},
+		{"at", &ttl, finished.Add(time.Minute), 0, true},
+		{"after", &ttl, finished.Add(time.Hour), 0, true},
+	}
+	for _, tc := range cases {
+		left, due := TTLAfterFinished(finished, tc.ttl, tc.now)
+		if left != tc.wantLeft || due != tc.wantDue {
+			t.Errorf("%s: got %v, %v; want %v, %v", tc.name, left, due, tc.wantLeft, tc.wantDue)
+		}
+	}
+}

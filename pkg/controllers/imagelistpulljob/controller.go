@@ -202,11 +202,7 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 	}
 	now := c.clock.Now()
 	if list.Status.CompletionTime != nil {
-		if completion.TTLSecondsAfterFinished == nil {
-			return 0, nil
-		}
-		left := time.Duration(*completion.TTLSecondsAfterFinished)*time.Second - now.Sub(list.Status.CompletionTime.Time)
-		if left > 0 {
+		if left, due := controllers.TTLAfterFinished(list.Status.CompletionTime.Time, completion.TTLSecondsAfterFinished, now); !due {
 			return left, nil
 		}
 		logger.Info("Deleting ImageListPullJob after ttlSecondsAfterFinished", "imageListPullJob", klog.KObj(list))

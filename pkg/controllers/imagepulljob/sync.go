@@ -21,6 +21,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	appsv1beta1 "github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps/v1beta1"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers"
 )
 
 const (
@@ -174,11 +175,7 @@ func (c *Controller) sync(ctx context.Context, key string) (time.Duration, error
 
 	now := c.clock.Now()
 	if job.Status.CompletionTime != nil {
-		if completion.TTLSecondsAfterFinished == nil {
-			return 0, nil
-		}
-		left := time.Duration(*completion.TTLSecondsAfterFinished)*time.Second - now.Sub(job.Status.CompletionTime.Time)
-		if left > 0 {
+		if left, due := controllers.TTLAfterFinished(job.Status.CompletionTime.Time, completion.TTLSecondsAfterFinished, now); !due {
 			return left, nil
 		}
 		logger.Info("Deleting ImagePullJob after ttlSecondsAfterFinished", "imagePullJob", klog.KObj(job))
