@@ -35,6 +35,7 @@ func run() error {
 	artifacts := flag.String("artifacts", "artifacts", "the repository's artifacts/")
 	crd := flag.String("crd", "test/bench/testdata/apps.kruise-crd.io_clonesets.yaml", "OpenKruise's CloneSet CRD, its group renamed")
 	profile := flag.String("profile", "", "comma-separated phases during which to take CPU profiles of both API servers (ours through kube-apiserver): create-8, create-32, get-8, get-32, list-<n>-<json|protobuf|table>, update-8, update-32, watch-8, watch-32, delete-8, delete-32; heap for heap profiles with the CloneSets stored")
+	replicas := flag.Int("kruise-replicas", 1, "kruise-apiserver replicas (their CPU is added up; memory is the directly reached one's)")
 	profileDir := flag.String("profile-dir", "_output/bench-profiles", "where --profile writes <server>-<phase>.pprof")
 	flag.Parse()
 	if *kubeBinDir == "" {
@@ -60,6 +61,7 @@ func run() error {
 	}
 	cfg.Dir, cfg.KubeBinDir, cfg.KruiseBinary, cfg.ArtifactsDir, cfg.CRDManifest = *dir, *kubeBinDir, *kruiseBinary, *artifacts, *crd
 	cfg.ProfileDir = *profileDir
+	cfg.KruiseReplicas = *replicas
 	if *profile != "" {
 		cfg.ProfilePhases = strings.Split(*profile, ",")
 		if err := os.MkdirAll(cfg.ProfileDir, 0o755); err != nil {

@@ -50,6 +50,11 @@ type Config struct {
 	Duration time.Duration
 	// SmallListRepeats and BigListRepeats: LISTs per format, the median counts.
 	SmallListRepeats, BigListRepeats int
+	// KruiseReplicas is how many kruise-apiserver replicas local-up runs
+	// (0: one). One by default: kube-apiserver is one process too, and a
+	// second replica's watch cache decodes every write again, on the same
+	// two cores, which the CRD does not pay for.
+	KruiseReplicas int
 
 	// Dir is the local-up state directory (removed first).
 	Dir                                    string
@@ -110,7 +115,8 @@ func Run(ctx context.Context, cfg Config) error {
 		ArtifactsDir: cfg.ArtifactsDir, Progress: cfg.Progress,
 		// The embedded controllers are off (an empty list enables none):
 		// the CRD has none, and the bench compares API servers.
-		KruiseArgs: []string{"--controllers="},
+		KruiseArgs:     []string{"--controllers="},
+		KruiseReplicas: max(cfg.KruiseReplicas, 1),
 	})
 	if err != nil {
 		return fmt.Errorf("local-up: %w", err)
