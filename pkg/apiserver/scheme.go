@@ -14,7 +14,7 @@ import (
 	appsv1beta1 "github.com/kruise-apiserver/kruise-apiserver/pkg/apis/apps/v1beta1"
 	policyinstall "github.com/kruise-apiserver/kruise-apiserver/pkg/apis/policy/install"
 	policyv1beta1 "github.com/kruise-apiserver/kruise-apiserver/pkg/apis/policy/v1beta1"
-	"github.com/kruise-apiserver/kruise-apiserver/pkg/fieldsetintern"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/storageintern"
 )
 
 var (
@@ -57,16 +57,16 @@ func StorageVersions() runtime.GroupVersioner { return storageVersions }
 // the three, whichever an object was written in: objects an earlier version
 // stored as JSON stay readable and are rewritten in mediaType when updated.
 // Objects it decodes (those the watch cache holds) share identical managed
-// field sets.
+// field sets and resource lists (pkg/storageintern).
 func StorageCodec(mediaType string) (runtime.Codec, error) {
 	info, ok := runtime.SerializerInfoForMediaType(Codecs.SupportedMediaTypes(), mediaType)
 	if !ok {
 		return nil, fmt.Errorf("no serializer for storage media type %q", mediaType)
 	}
 	codec := Codecs.CodecForVersions(info.Serializer, Codecs.UniversalDeserializer(), storageVersions, runtime.InternalGroupVersioner)
-	return fieldsetintern.Codec(codec, storageFieldSets), nil
+	return storageintern.Codec(codec, storageInternTables), nil
 }
 
-// storageFieldSets is shared by every storage codec, as one field set can
-// be stored under several resources.
-var storageFieldSets = fieldsetintern.NewTable()
+// storageInternTables are shared by every storage codec, as one field set
+// or resource list can be stored under several resources.
+var storageInternTables = storageintern.NewTables()

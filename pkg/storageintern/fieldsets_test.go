@@ -1,4 +1,4 @@
-package fieldsetintern
+package storageintern
 
 import (
 	"testing"
@@ -25,7 +25,7 @@ func object(name string, sets ...string) *metav1.PartialObjectMetadata {
 func sameArray(a, b []byte) bool { return len(a) > 0 && len(b) > 0 && &a[0] == &b[0] }
 
 func TestIdenticalSetsShareTheirBytes(t *testing.T) {
-	table := NewTable()
+	table := NewTables()
 	spec, status := `{"f:spec":{"f:replicas":{}}}`, `{"f:status":{}}`
 	a, b, c := object("a", spec, status), object("b", spec, status), object("c", `{"f:spec":{}}`)
 	for _, obj := range []*metav1.PartialObjectMetadata{a, b, c} {
@@ -42,26 +42,26 @@ func TestIdenticalSetsShareTheirBytes(t *testing.T) {
 	if string(b.ManagedFields[0].FieldsV1.Raw) != spec || string(c.ManagedFields[0].FieldsV1.Raw) != `{"f:spec":{}}` {
 		t.Error("interning changed a field set")
 	}
-	if table.Len() != 3 {
-		t.Errorf("table holds %d sets, want 3", table.Len())
+	if n, _ := table.Len(); n != 3 {
+		t.Errorf("table holds %d sets, want 3", n)
 	}
 
 }
 
 func TestTableIsBounded(t *testing.T) {
-	table := NewTable()
-	for i := 0; i < maxSets+10; i++ {
+	table := NewTables()
+	for i := 0; i < maxEntries+10; i++ {
 		table.Intern(object("o", string(rune('a'+i%26))+string(rune(i))))
 	}
-	if n := table.Len(); n > maxSets {
-		t.Fatalf("table holds %d sets, more than %d", n, maxSets)
+	if n, _ := table.Len(); n > maxEntries {
+		t.Fatalf("table holds %d sets, more than %d", n, maxEntries)
 	}
 }
 
 func TestCodecInternsWhatItDecodes(t *testing.T) {
 	scheme := runtime.NewScheme()
 	metav1.AddMetaToScheme(scheme)
-	codec := Codec(json.NewSerializerWithOptions(json.DefaultMetaFactory, scheme, scheme, json.SerializerOptions{}), NewTable())
+	codec := Codec(json.NewSerializerWithOptions(json.DefaultMetaFactory, scheme, scheme, json.SerializerOptions{}), NewTables())
 
 	set := `{"f:metadata":{"f:labels":{}}}`
 	var decoded []*metav1.PartialObjectMetadata
