@@ -18,6 +18,7 @@ set -o pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "${ROOT}"
+source hack/go-env.sh
 KUBE_BIN_DIR=$(hack/build-kube-binaries.sh kube-apiserver kube-controller-manager etcd | tail -n 1)
 mkdir -p _output/bin
 go build -o _output/bin/kruise-apiserver ./cmd/apiserver

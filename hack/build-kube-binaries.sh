@@ -183,8 +183,8 @@ for name in "${binaries[@]}"; do
   rm -f "${stamp_file}"
   trap 'rm -f "${tmp}"' EXIT
   start=${SECONDS}
-  build_env=()
-  if [[ -n "${cgo}" ]]; then build_env=("CGO_ENABLED=${cgo}"); fi
+  build_env=(GOEXPERIMENT=)  # as released: no experiments (hack/go-env.sh)
+  if [[ -n "${cgo}" ]]; then build_env+=("CGO_ENABLED=${cgo}"); fi
   if [[ "${name}" == containerd ]]; then
     # GOBIN gets containerd, containerd-shim-runc-v2 and ctr; GOFLAGS is
     # cleared because -mod and friends are refused outside a module.
@@ -192,7 +192,7 @@ for name in "${binaries[@]}"; do
     mkdir -p "${tmp}"
     trap 'rm -rf "${tmp}"' EXIT
     # shellcheck disable=SC2086 # pkg is one package@version per command
-    if ! (cd "${tmp}" && env GOFLAGS= GOBIN="${tmp}" go install -trimpath -tags "${tags}" -ldflags "${ldflags}" ${pkg}); then
+    if ! (cd "${tmp}" && env GOFLAGS= GOEXPERIMENT= GOBIN="${tmp}" go install -trimpath -tags "${tags}" -ldflags "${ldflags}" ${pkg}); then
       die "containerd: go install of github.com/containerd/containerd/v2 ${CONTAINERD_VERSION} failed"
     fi
     if ! version_out=$("${tmp}/containerd" "${version_cmd[@]}" 2>&1); then

@@ -23,6 +23,7 @@ set -o pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "${ROOT}"
+source hack/go-env.sh
 mkdir -p _output/bin
 go build -o _output/bin/local-up ./hack/localup
 

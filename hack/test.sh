@@ -12,6 +12,7 @@ set -o pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "${ROOT}"
+source hack/go-env.sh
 
 echo "==> hack/install-node-deps.sh, hack/install-codegen-deps.sh"
 hack/install-node-deps.sh

@@ -76,6 +76,7 @@ func NewCommand(ctx context.Context) *cobra.Command {
 func Run(ctx context.Context, o *Options) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	warnIfJSONv1()
 
 	if o.embeddedEtcd() {
 		etcd, err := embeddedetcd.Start(ctx, embeddedetcd.Config{DataDir: filepath.Join(o.DataDir, "etcd")})
