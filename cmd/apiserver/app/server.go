@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -25,6 +26,7 @@ import (
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/controllers/host"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/embeddedetcd"
 	generatedopenapi "github.com/kruise-apiserver/kruise-apiserver/pkg/generated/openapi"
+	"github.com/kruise-apiserver/kruise-apiserver/pkg/responsecompression"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/webhook"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/webhook/handlers"
 	"github.com/kruise-apiserver/kruise-apiserver/pkg/workloadspread"
@@ -187,6 +189,12 @@ func (o *Options) Config() (*apiserver.Config, error) {
 		if err := pki.apply(serverConfig, o.Out); err != nil {
 			return nil, err
 		}
+	}
+	// GET and LIST answers are gzipped by klauspost/compress, not by the
+	// response writers' compress/gzip (pkg/responsecompression).
+	buildChain := serverConfig.BuildHandlerChainFunc
+	serverConfig.BuildHandlerChainFunc = func(handler http.Handler, c *genericapiserver.Config) http.Handler {
+		return buildChain(responsecompression.WithGzip(handler), c)
 	}
 	if authn := &serverConfig.Authentication; authn.Authenticator != nil {
 		authn.Authenticator = certauthcache.New(authn.Authenticator, authn.RequestHeaderConfig, certauthcache.DefaultTTL)
