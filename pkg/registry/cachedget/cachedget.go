@@ -7,8 +7,9 @@
 // the object per GET. This decorator gives GET the same treatment as LIST:
 // the current revision from etcd (a read of no key), then the object from the
 // cache once it is at least that fresh — as consistent as the etcd read, for
-// a fraction of its cost. If the cache cannot catch up in time, the GET goes
-// to etcd as before.
+// a fraction of its cost. Concurrent GETs share the revision read
+// (revisionBatcher). If the cache cannot catch up in time, the GET goes to
+// etcd as before.
 package cachedget
 
 import (
@@ -50,7 +51,7 @@ func (g Getter) GetRESTOptions(resource schema.GroupResource, example runtime.Ob
 			return s, destroy, err
 		}
 		if _, cached := s.(*cacher.CacheDelegator); cached {
-			s = &Storage{Interface: s}
+			s = NewStorage(s, resource)
 		}
 		return s, destroy, nil
 	}
@@ -60,6 +61,18 @@ func (g Getter) GetRESTOptions(resource schema.GroupResource, example runtime.Ob
 // Storage is a cached storage whose consistent GETs come from the cache.
 type Storage struct {
 	storage.Interface
+	resource  schema.GroupResource
+	revisions *revisionBatcher
+}
+
+// NewStorage returns cached, the watch-cached storage of resource, serving
+// consistent GETs from its cache.
+func NewStorage(cached storage.Interface, resource schema.GroupResource) *Storage {
+	return &Storage{
+		Interface: cached,
+		resource:  resource,
+		revisions: newRevisionBatcher(cached.GetCurrentResourceVersion),
+	}
 }
 
 // Get implements storage.Interface.
@@ -67,7 +80,7 @@ func (s *Storage) Get(ctx context.Context, key string, opts storage.GetOptions, 
 	if opts.ResourceVersion != "" {
 		return s.Interface.Get(ctx, key, opts, objPtr)
 	}
-	rv, err := s.Interface.GetCurrentResourceVersion(ctx)
+	rv, err := s.revisions.currentRevision(ctx)
 	if err != nil {
 		return s.Interface.Get(ctx, key, opts, objPtr)
 	}
