@@ -19,6 +19,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/storage"
 	"k8s.io/apiserver/pkg/storage/cacher"
@@ -94,10 +95,41 @@ func (s *Storage) Get(ctx context.Context, key string, opts storage.GetOptions, 
 	if err != nil {
 		return err
 	}
-	// The cache hands out its own object; callers such as a delete may
-	// change theirs.
+	if readOnlyGet(ctx, s.resource) {
+		return nil
+	}
+	// The cache hands out a shallow copy of its object, sharing its maps,
+	// slices and pointers; other callers, such as a delete, change theirs.
 	if v := reflect.ValueOf(objPtr); v.Kind() == reflect.Pointer && !v.IsNil() {
 		v.Elem().Set(reflect.ValueOf(objPtr.DeepCopyObject()).Elem())
 	}
 	return nil
+}
+
+// readOnlyGet reports whether ctx is a GET request of resource, or of its
+// status or scale, whose object therefore can be the cache's shallow copy.
+//
+// The cacher hands the same shallow copies to every GET with a
+// resourceVersion set (and LIST and WATCH encode its objects as they are),
+// so the GET handler of k8s.io/apiserver only reads them: registry.Store.Get
+// (our stores set no Decorator), then transformResponseObject, which encodes
+// the object (the conversions to older versions copy the maps they change,
+// see annotationstash) or builds a PartialObjectMetadata or Table (our
+// table.Convertor and the metadata copy only read it). Our status REST is
+// the store's Get; our scale REST builds a new Scale from the object's
+// fields. Other subresources are not known to be read-only, and code serving
+// another resource may read this one's objects without expecting them
+// shared (a WorkloadSpread's validation reads its CloneSet), so both get a
+// deep copy, as does every other verb.
+func readOnlyGet(ctx context.Context, resource schema.GroupResource) bool {
+	info, ok := request.RequestInfoFrom(ctx)
+	if !ok || !info.IsResourceRequest || info.Verb != "get" ||
+		info.APIGroup != resource.Group || info.Resource != resource.Resource {
+		return false
+	}
+	switch info.Subresource {
+	case "", "status", "scale":
+		return true
+	}
+	return false
 }
