@@ -23,6 +23,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -347,27 +348,14 @@ func calculateStatus(list *appsv1beta1.ImageListPullJob, owned map[string]*appsv
 func statusEqual(a, b *appsv1beta1.ImageListPullJobStatus) bool {
 	norm := func(s *appsv1beta1.ImageListPullJobStatus) appsv1beta1.ImageListPullJobStatus {
 		out := *s.DeepCopy()
-		if out.StartTime != nil {
-			t := out.StartTime.Rfc3339Copy()
-			out.StartTime = &t
-		}
-		if out.CompletionTime != nil {
-			t := out.CompletionTime.Rfc3339Copy()
-			out.CompletionTime = &t
-		}
+		out.StartTime = controllers.TimeAsStored(out.StartTime)
+		out.CompletionTime = controllers.TimeAsStored(out.CompletionTime)
 		if len(out.FailedImageStatuses) == 0 {
 			out.FailedImageStatuses = nil
 		}
 		return out
 	}
-	na, nb := norm(a), norm(b)
-	return equalJSON(na, nb)
-}
-
-func equalJSON(a, b any) bool {
-	ja, err1 := json.Marshal(a)
-	jb, err2 := json.Marshal(b)
-	return err1 == nil && err2 == nil && string(ja) == string(jb)
+	return apiequality.Semantic.DeepEqual(norm(a), norm(b))
 }
 
 // manageJobs creates the ImagePullJobs of the images in create and deletes

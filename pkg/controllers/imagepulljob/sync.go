@@ -10,6 +10,7 @@ import (
 
 	"github.com/distribution/reference"
 	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -88,6 +89,21 @@ func selectsByNode(job *appsv1beta1.ImagePullJob, ni *appsv1beta1.NodeImage) boo
 	return selector.Matches(labels.Set(ni.Labels))
 }
 
+// nodeImagesNamed returns the NodeImages of names that exist, sorted by name.
+func (c *Controller) nodeImagesNamed(names sets.Set[string]) ([]*appsv1beta1.NodeImage, error) {
+	var out []*appsv1beta1.NodeImage
+	for _, name := range sets.List(names) {
+		ni, err := c.nodeImageLister.Get(name)
+		if apierrors.IsNotFound(err) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, ni)
+	}
+	return out, nil
+}
+
 // selectNodeImages returns the NodeImages of the nodes the job selects,
 // sorted by name. Nodes without a NodeImage are left out.
 func (c *Controller) selectNodeImages(job *appsv1beta1.ImagePullJob) ([]*appsv1beta1.NodeImage, error) {
@@ -108,24 +124,13 @@ func (c *Controller) selectNodeImages(job *appsv1beta1.ImagePullJob) ([]*appsv1b
 				nodes.Insert(pod.Spec.NodeName)
 			}
 		}
-		for _, name := range sets.List(nodes) {
-			ni, err := c.nodeImageLister.Get(name)
-			if apierrors.IsNotFound(err) {
-				continue
-			} else if err != nil {
-				return nil, err
-			}
-			out = append(out, ni)
+		if out, err = c.nodeImagesNamed(nodes); err != nil {
+			return nil, err
 		}
 	case job.Spec.Selector != nil && len(job.Spec.Selector.Names) > 0:
-		for _, name := range sets.List(sets.New(job.Spec.Selector.Names...)) {
-			ni, err := c.nodeImageLister.Get(name)
-			if apierrors.IsNotFound(err) {
-				continue
-			} else if err != nil {
-				return nil, err
-			}
-			out = append(out, ni)
+		var err error
+		if out, err = c.nodeImagesNamed(sets.New(job.Spec.Selector.Names...)); err != nil {
+			return nil, err
 		}
 	default:
 		selector := labels.Everything()
@@ -259,21 +264,14 @@ func completionPolicy(job *appsv1beta1.ImagePullJob) appsv1beta1.CompletionPolic
 func statusEqual(a, b *appsv1beta1.ImagePullJobStatus) bool {
 	norm := func(s *appsv1beta1.ImagePullJobStatus) appsv1beta1.ImagePullJobStatus {
 		out := *s.DeepCopy()
-		if out.StartTime != nil {
-			t := out.StartTime.Rfc3339Copy()
-			out.StartTime = &t
-		}
-		if out.CompletionTime != nil {
-			t := out.CompletionTime.Rfc3339Copy()
-			out.CompletionTime = &t
-		}
+		out.StartTime = controllers.TimeAsStored(out.StartTime)
+		out.CompletionTime = controllers.TimeAsStored(out.CompletionTime)
 		if len(out.FailedNodes) == 0 {
 			out.FailedNodes = nil
 		}
 		return out
 	}
-	na, nb := norm(a), norm(b)
-	return reflect.DeepEqual(na, nb)
+	return apiequality.Semantic.DeepEqual(norm(a), norm(b))
 }
 
 // calculateStatus sums the nodes up: a node is synced when the job owns
