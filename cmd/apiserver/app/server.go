@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -110,12 +112,19 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
+	// The controller host stops when the server starts shutting down; the
+	// process waits for it, so that a leader releases its Lease (and says so)
+	// before exiting.
+	var hostRunning sync.WaitGroup
+	defer waitForHost(&hostRunning)
 	if !o.Standalone {
 		// The controllers reach this server over the loopback connection and
 		// the cluster through the delegation kubeconfig.
 		kruiseConfig, kubeConfig := config.GenericConfig.LoopbackClientConfig, config.GenericConfig.ClientConfig
 		if err := server.GenericAPIServer.AddPostStartHook("start-embedded-controllers", func(hook genericapiserver.PostStartHookContext) error {
+			hostRunning.Add(1)
 			go func() {
+				defer hostRunning.Done()
 				if err := host.Run(hook.Context, o.Controllers, kruiseConfig, kubeConfig); err != nil {
 					cancel(fmt.Errorf("embedded controllers: %w", err))
 				}
@@ -148,6 +157,23 @@ func Run(ctx context.Context, o *Options) error {
 		return cause
 	}
 	return nil
+}
+
+// hostStopTimeout bounds the wait for the controller host at exit: its
+// controllers have stopped by then, and releasing the Lease is one request.
+const hostStopTimeout = 10 * time.Second
+
+func waitForHost(running *sync.WaitGroup) {
+	done := make(chan struct{})
+	go func() {
+		running.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(hostStopTimeout):
+		klog.InfoS("Exiting before the embedded controller host stopped", "waited", hostStopTimeout)
+	}
 }
 
 // Config builds the server configuration from the options.
